@@ -1,0 +1,1 @@
+// The COCO module; see README.md for how the modules fit together.

@@ -1,0 +1,1 @@
+// The Inference module; see README.md for how the modules fit together.

@@ -1,0 +1,1 @@
+// The TFLiteModel module; see README.md for how the modules fit together.

@@ -1,0 +1,1 @@
+// The Telemetry module; see README.md for how the modules fit together.

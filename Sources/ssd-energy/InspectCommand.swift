@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "(not implemented yet)")
+
+    func run() throws {
+        throw UserFacingError("'inspect' is not implemented yet")
+    }
+}

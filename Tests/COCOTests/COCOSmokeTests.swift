@@ -1,0 +1,6 @@
+import Testing
+@testable import COCO
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Detector
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import Harness
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

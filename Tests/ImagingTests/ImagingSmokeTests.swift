@@ -1,0 +1,6 @@
+import Testing
+@testable import Imaging
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

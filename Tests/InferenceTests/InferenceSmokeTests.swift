@@ -1,0 +1,6 @@
+import Testing
+@testable import Inference
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import TFLiteModel
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

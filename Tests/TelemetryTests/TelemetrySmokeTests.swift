@@ -1,0 +1,6 @@
+import Testing
+@testable import Telemetry
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}
