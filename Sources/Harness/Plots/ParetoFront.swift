@@ -1,0 +1,18 @@
+/// The accuracy-vs-cost Pareto front: the configurations no other configuration beats on both axes
+/// (lower cost and higher accuracy at once).
+public enum ParetoFront {
+    /// Indices of the non-dominated points, ordered by increasing cost.
+    /// A point is dominated when another has cost <= and accuracy >= with at least one strict.
+    public static func indices(cost: [Double], accuracy: [Double]) -> [Int] {
+        precondition(cost.count == accuracy.count)
+        let order = cost.indices.filter { cost[$0].isFinite && accuracy[$0].isFinite }
+            .sorted { cost[$0] != cost[$1] ? cost[$0] < cost[$1] : accuracy[$0] > accuracy[$1] }
+        var front: [Int] = []
+        var bestAccuracy = -Double.infinity
+        for i in order where accuracy[i] > bestAccuracy {
+            front.append(i)
+            bestAccuracy = accuracy[i]
+        }
+        return front
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+/// A small SVG chart writer: axes with ticks, scatter points with labels, polylines, shaded bands.
+/// Plots are data first: every chart is rebuilt from the raw files by `ssd-energy report`.
+public struct SVGChart {
+    public struct Point: Sendable, Equatable {
+        public var x: Double
+        public var y: Double
+        public init(x: Double, y: Double) { self.x = x; self.y = y }
+    }
+
+    public struct Series {
+        public var name: String
+        public var points: [Point]
+        public var color: String
+        public var drawLine: Bool
+        public var drawMarkers: Bool
+        /// One label per point (empty string for none).
+        public var labels: [String]
+        public var dashed: Bool
+
+        public init(name: String, points: [Point], color: String, drawLine: Bool = false,
+                    drawMarkers: Bool = true, labels: [String] = [], dashed: Bool = false) {
+            self.name = name; self.points = points; self.color = color; self.drawLine = drawLine
+            self.drawMarkers = drawMarkers; self.labels = labels; self.dashed = dashed
+        }
+    }
+
+    /// A vertical band over an x range (a run phase such as idle or measure).
+    public struct Band {
+        public var from: Double
+        public var to: Double
+        public var label: String
+        public var color: String
+        public init(from: Double, to: Double, label: String, color: String) {
+            self.from = from; self.to = to; self.label = label; self.color = color
+        }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series] = []
+    public var bands: [Band] = []
+    /// A line of small print under the chart (where the numbers come from).
+    public var footnote: String = ""
+    public var width: Double = 760
+    public var height: Double = 480
+
+    public init(title: String, xLabel: String, yLabel: String) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+    }
+
+    private let margin = (left: 80.0, right: 170.0, top: 40.0, bottom: 70.0)
+
+    public func render() -> String {
+        let allPoints = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        var xs = allPoints.map(\.x) + bands.flatMap { [$0.from, $0.to] }
+        var ys = allPoints.map(\.y)
+        if xs.isEmpty { xs = [0, 1] }
+        if ys.isEmpty { ys = [0, 1] }
+        let xRange = Self.niceRange(xs.min()!, xs.max()!)
+        let yRange = Self.niceRange(ys.min()!, ys.max()!)
+        let plotW = width - margin.left - margin.right
+        let plotH = height - margin.top - margin.bottom
+        func px(_ x: Double) -> Double { margin.left + (x - xRange.lo) / (xRange.hi - xRange.lo) * plotW }
+        func py(_ y: Double) -> Double { margin.top + plotH - (y - yRange.lo) / (yRange.hi - yRange.lo) * plotH }
+
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(fmt(width))" height="\(fmt(height))" \
+            viewBox="0 0 \(fmt(width)) \(fmt(height))" font-family="sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="\(fmt(width / 2))" y="22" text-anchor="middle" font-size="15">\(escape(title))</text>
+
+            """
+        for band in bands {
+            let x0 = px(max(band.from, xRange.lo)), x1 = px(min(band.to, xRange.hi))
+            guard x1 > x0 else { continue }
+            svg += "<rect x=\"\(fmt(x0))\" y=\"\(fmt(margin.top))\" width=\"\(fmt(x1 - x0))\" "
+                + "height=\"\(fmt(plotH))\" fill=\"\(band.color)\" fill-opacity=\"0.15\"/>\n"
+            svg += "<text x=\"\(fmt((x0 + x1) / 2))\" y=\"\(fmt(margin.top + 14))\" text-anchor=\"middle\" "
+                + "fill=\"#555\">\(escape(band.label))</text>\n"
+        }
+        // Axes and ticks.
+        svg += "<g stroke=\"#333\" fill=\"none\"><rect x=\"\(fmt(margin.left))\" y=\"\(fmt(margin.top))\" "
+            + "width=\"\(fmt(plotW))\" height=\"\(fmt(plotH))\"/></g>\n"
+        for tick in Self.ticks(xRange) {
+            let x = px(tick)
+            svg += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(margin.top + plotH))\" x2=\"\(fmt(x))\" "
+                + "y2=\"\(fmt(margin.top + plotH + 5))\" stroke=\"#333\"/>"
+            svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(margin.top + plotH + 18))\" text-anchor=\"middle\">"
+                + "\(Self.tickLabel(tick))</text>\n"
+        }
+        for tick in Self.ticks(yRange) {
+            let y = py(tick)
+            svg += "<line x1=\"\(fmt(margin.left - 5))\" y1=\"\(fmt(y))\" x2=\"\(fmt(margin.left))\" "
+                + "y2=\"\(fmt(y))\" stroke=\"#333\"/>"
+            svg += "<line x1=\"\(fmt(margin.left))\" y1=\"\(fmt(y))\" x2=\"\(fmt(margin.left + plotW))\" "
+                + "y2=\"\(fmt(y))\" stroke=\"#eee\"/>"
+            svg += "<text x=\"\(fmt(margin.left - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">"
+                + "\(Self.tickLabel(tick))</text>\n"
+        }
+        svg += "<text x=\"\(fmt(margin.left + plotW / 2))\" y=\"\(fmt(height - 30))\" "
+            + "text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        svg += "<text transform=\"translate(18 \(fmt(margin.top + plotH / 2))) rotate(-90)\" "
+            + "text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+
+        for s in series {
+            let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
+            if s.drawLine, pts.count > 1 {
+                let path = pts.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " ")
+                svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.5\""
+                    + (s.dashed ? " stroke-dasharray=\"5 4\"" : "") + "/>\n"
+            }
+            if s.drawMarkers {
+                for (i, p) in s.points.enumerated() where p.x.isFinite && p.y.isFinite {
+                    svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"4\" fill=\"\(s.color)\"/>"
+                    if i < s.labels.count, !s.labels[i].isEmpty {
+                        svg += "<text x=\"\(fmt(px(p.x) + 6))\" y=\"\(fmt(py(p.y) - 6))\" font-size=\"10\">"
+                            + "\(escape(s.labels[i]))</text>"
+                    }
+                    svg += "\n"
+                }
+            }
+        }
+        // Legend.
+        var ly = margin.top + 10
+        for s in series {
+            let lx = margin.left + plotW + 15
+            svg += "<rect x=\"\(fmt(lx))\" y=\"\(fmt(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
+            svg += "<text x=\"\(fmt(lx + 15))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
+            ly += 18
+        }
+        if !footnote.isEmpty {
+            svg += "<text x=\"\(fmt(margin.left))\" y=\"\(fmt(height - 8))\" font-size=\"10\" fill=\"#555\">"
+                + "\(escape(footnote))</text>\n"
+        }
+        svg += "</svg>\n"
+        return svg
+    }
+
+    struct AxisRange: Equatable { var lo: Double; var hi: Double; var step: Double }
+
+    /// A range that starts and ends on round numbers, with about five ticks.
+    static func niceRange(_ lo: Double, _ hi: Double) -> AxisRange {
+        var lo = lo, hi = hi
+        if lo == hi {
+            let pad = lo == 0 ? 1 : abs(lo) * 0.1
+            lo -= pad; hi += pad
+        }
+        let rawStep = (hi - lo) / 5
+        let magnitude = pow(10, floor(log10(rawStep)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= rawStep } ?? 10 * magnitude
+        return AxisRange(lo: floor(lo / step) * step, hi: ceil(hi / step) * step, step: step)
+    }
+
+    static func ticks(_ r: AxisRange) -> [Double] {
+        let n = Int(((r.hi - r.lo) / r.step).rounded())
+        return (0...max(n, 0)).map { r.lo + Double($0) * r.step }
+    }
+
+    static func tickLabel(_ v: Double) -> String {
+        if v == 0 { return "0" }
+        if abs(v) >= 1e4 || abs(v) < 1e-3 { return String(format: "%.2g", v) }
+        var s = String(format: "%.4f", v)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
+    private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    private func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import Harness
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,25 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Harness
+
+@Test func niceRangeCoversDataOnRoundTicks() {
+    let r = SVGChart.niceRange(0.013, 0.087)
+    #expect(r.lo <= 0.013 && r.hi >= 0.087)
+    #expect(abs(r.step - 0.02) < 1e-12)
+    #expect(SVGChart.ticks(r).count >= 4)
+}
+
+@Test func chartIsWellFormedXMLWithEveryPointAndLabel() throws {
+    var chart = SVGChart(title: "mAP vs energy", xLabel: "J / inference", yLabel: "mAP")
+    chart.series = [.init(name: "int8 & co", points: [.init(x: 0.1, y: 0.16), .init(x: 0.2, y: 0.17)],
+                          color: "#1f77b4", labels: ["int8", "fp32"])]
+    chart.bands = [.init(from: 0, to: 0.15, label: "idle", color: "#999")]
+    let svg = chart.render()
+    let doc = try XMLDocument(xmlString: svg)
+    let circles = try doc.nodes(forXPath: "//*[local-name()='circle']")
+    #expect(circles.count == 2)
+    #expect(svg.contains("int8 &amp; co"))
+}
