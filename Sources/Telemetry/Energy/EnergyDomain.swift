@@ -101,6 +101,22 @@ public enum EnergyTopology {
         }
     }
 
+    /// Interfaces in order of preference: powercap is exact µJ; the perf PMU reads the same RAPL
+    /// counters; hwmon energy counters next; integrated power last.
+    public static let interfacePreference: [EnergyInterface] = [.powercap, .perfPowerPMU, .powercapMMIO,
+                                                                .hwmonEnergy, .hwmonPower]
+
+    /// The non-overlapping domains of the most preferred interface present. Different interfaces
+    /// often read the same hardware counter (powercap package-0 = perf energy-pkg on cpu 0), so totals
+    /// never mix interfaces.
+    public static func preferredNonOverlappingDomains(_ domains: [EnergyDomain]) -> [EnergyDomain] {
+        for interface in interfacePreference {
+            let candidates = domains.filter { $0.interface == interface }
+            if !candidates.isEmpty { return nonOverlappingDomains(candidates) }
+        }
+        return []
+    }
+
     /// Every domain whose energy is (transitively) inside `container`.
     public static func descendants(of container: EnergyDomain, in domains: [EnergyDomain]) -> [EnergyDomain] {
         let byID = Dictionary(domains.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

@@ -106,12 +106,15 @@ public struct MachineProbe {
 
         let perfSection = perfPowerSection(perfDiscovery, live: live, opened: perfOpen, first: perfFirst, second: perfSecond)
 
-        let working = (powercapReports + perfSection.domains + hwmonReports).filter { $0.status.state == .available }
-        let nonOverlapping = EnergyTopology.nonOverlappingDomains(working.map(\.domain)).map(\.id)
+        // On a captured tree nothing can be checked, so every listed domain is a candidate.
+        let usable: Set<ProbeReport.Status.State> = live ? [.available] : [.available, .notChecked]
+        let working = (powercapReports + perfSection.domains + hwmonReports).filter { usable.contains($0.status.state) }
+        let nonOverlapping = EnergyTopology.preferredNonOverlappingDomains(working.map(\.domain)).map(\.id)
         let fallback = working.isEmpty
             ? "no working energy source: runs measure time with CLOCK_MONOTONIC and report energy as unavailable "
               + "(or as ESTIMATED from a power model you state: idle/busy watts or TDP x utilisation)"
-            : "energy measured; CLOCK_MONOTONIC timestamps every sample"
+            : live ? "energy measured; CLOCK_MONOTONIC timestamps every sample"
+                   : "energy would be read from the domains above (captured tree: not checked on this machine)"
 
         let energy = ProbeReport.Energy(powercap: powercapSection, perfPowerPMU: perfSection, hwmon: hwmonSection,
                                         nonOverlappingDomainIDs: nonOverlapping, fallback: fallback)

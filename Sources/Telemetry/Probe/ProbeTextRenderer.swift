@@ -54,7 +54,12 @@ public enum ProbeTextRenderer {
         add("")
         add("Counters (libpfm4 -> perf_event_open): \(report.counters.scope)")
         if let paranoid = report.counters.perfEventParanoid { add("  perf_event_paranoid: \(paranoid)") }
+        if !report.live { add("  not checked: \(Remedy.capturedTree)") }
         for counter in report.counters.events {
+            if counter.status.state == .notChecked {
+                add("  \(counter.event): not-checked")
+                continue
+            }
             var line = "  \(counter.event): \(counter.status.state.rawValue)"
             if let value = counter.value { line += ", \(String(format: "%.0f", value)) over the probe workload" }
             if counter.multiplexed == true { line += " (multiplexed, scaled)" }
@@ -111,7 +116,9 @@ public enum ProbeTextRenderer {
         if let container = domain.containedInID { nesting.append("energy inside \(container)") }
         if let original = domain.duplicateOfID { nesting.append("duplicate of \(original)") }
         if !nesting.isEmpty { add("    " + nesting.joined(separator: "; ")) }
-        add("    \(item.status.state.rawValue)" + (item.status.reason.map { ": \($0)" } ?? ""))
+        // The captured-tree caveat is printed once per section, not per domain.
+        let reason = item.status.state == .notChecked ? nil : item.status.reason
+        add("    \(item.status.state.rawValue)" + (reason.map { ": \($0)" } ?? ""))
         if let fix = item.status.fix { add("    fix: \(fix)") }
     }
 }
