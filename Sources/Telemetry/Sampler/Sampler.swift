@@ -156,11 +156,13 @@ public final class Sampler: @unchecked Sendable {
         var samples = 0
         var late = 0
         while true {
+            // Sample first, then check for stop: every run has at least one sample from this thread.
             lock.lock()
-            if stopRequested { lock.unlock(); break }
             _ = takeSample()
+            let stopping = stopRequested
             lock.unlock()
             samples += 1
+            if stopping { break }
             deadline += interval
             let now = clockNanoseconds(CLOCK_MONOTONIC)
             if now > deadline + interval {
