@@ -171,3 +171,70 @@ import Testing
         #expect(sampler.faults().isEmpty)
     }
 }
+
+@Suite struct EnergySelectionTests {
+    @Test func selectionReportsMeasuredEnergyFromTheSimulatedTree() throws {
+        let tree = try ScratchTree()
+        defer { tree.cleanUp() }
+        try tree.write("/sys/class/powercap/intel-rapl:0/name", "package-0")
+        try tree.write("/sys/class/powercap/intel-rapl:0/max_energy_range_uj", "262143328850")
+        try tree.write("/sys/class/powercap/intel-rapl:0/energy_uj", "1000")
+        try tree.write("/sys/class/powercap/intel-rapl:0:0/name", "core")
+        try tree.write("/sys/class/powercap/intel-rapl:0:0/max_energy_range_uj", "262143328850")
+        try tree.write("/sys/class/powercap/intel-rapl:0:0/energy_uj", "500")
+        let selection = EnergySourceSelection.discover(tree.reader)
+        #expect(selection.totalDomains.map(\.id) == ["powercap/intel-rapl:0"])
+        let clock = ManualClock()
+        let sampler = Sampler(energySources: selection.sources, clock: clock)
+        let start = sampler.mark(.measure)
+        clock.set(1_000_000_000)
+        let idle = sampler.mark(.coolDown)
+        #expect(selection.energy(from: sampler, start: start, end: idle).provenance
+                == .unavailable(reason: "present but not advancing (virtualised?): powercap/intel-rapl:0 stayed constant "
+                                + "over the window", fix: Remedy.virtualisedEnergy))
+        try tree.write("/sys/class/powercap/intel-rapl:0/energy_uj", "2501000")
+        try tree.write("/sys/class/powercap/intel-rapl:0:0/energy_uj", "2000500")
+        clock.set(2_000_000_000)
+        let end = sampler.mark(.end)
+        let reading = selection.energy(from: sampler, start: idle, end: end)
+        #expect(reading == .measured(microjoules: 2_500_000, interface: .powercap, domainIDs: ["powercap/intel-rapl:0"]))
+    }
+
+    @Test func noSourceMeansUnavailableWithReasons() throws {
+        let selection = EnergySourceSelection.discover(try probeTree("raspberry-pi-4"))
+        #expect(selection.sources.isEmpty && selection.totalDomains.isEmpty)
+        let reason = try #require(selection.unavailable?.reason)
+        #expect(reason.contains("no RAPL powercap zones") && reason.contains("no perf power PMU"))
+    }
+
+    /// The real power PMU of the machine under test: a counter that never advances (this VM's
+    /// energy-psys) must come out as stuck and unavailable, never as 0 J; one that advances is counted.
+    @Test func livePowerPMUIsNeverReportedAsZeroJoules() throws {
+        let reader = SysfsReader()
+        guard let discovery = PerfPowerPMU.discover(reader), !discovery.events.isEmpty else { return }
+        let source: PerfPowerEnergySource
+        do {
+            source = try PerfPowerEnergySource(discovery: discovery)
+        } catch let error as PerfOpenError {
+            #expect(error.errno != 0 && !error.fix.isEmpty)
+            return
+        }
+        let clock = ManualClock()
+        let sampler = Sampler(energySources: [source],
+                              configuration: Sampler.Configuration(stuckAfterNanoseconds: 2_000_000_000), clock: clock)
+        let selection = EnergySourceSelection(sources: [source], totalDomains: EnergyTopology.nonOverlappingDomains(source.domains),
+                                              unavailable: nil)
+        let start = sampler.mark(.measure)
+        exerciseCPUAndMemory()
+        clock.set(3_000_000_000)
+        let end = sampler.mark(.end)
+        let reading = selection.energy(from: sampler, start: start, end: end)
+        let advanced = sampler.totals().contains { $0.microjoules > 0 }
+        if advanced {
+            #expect(reading.isMeasured)
+        } else {
+            #expect(reading.joules == nil)
+            #expect(sampler.faults().contains { $0.kind == .stuck })
+        }
+    }
+}
