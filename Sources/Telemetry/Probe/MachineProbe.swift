@@ -207,7 +207,7 @@ public struct MachineProbe {
                                              fix: "the event does not exist on this PMU; pick one from libpfm4's showevtinfo")
             case let .notOpened(code, reason, fix):
                 report.errno = code
-                report.status = ProbeReport.Status(state: .unreadable, reason: reason, fix: fix)
+                report.status = ProbeReport.Status(state: .unavailable, reason: reason, fix: fix)
             }
             return report
         }
