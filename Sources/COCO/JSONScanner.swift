@@ -56,7 +56,9 @@ struct JSONScanner {
         case UInt8(ascii: "\""): return .string
         case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
         case UInt8(ascii: "n"): return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        // NaN and Infinity are not JSON, but Python's json.dump writes them: read them as numbers so
+        // the loaders can name the entry that holds one.
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "N"), UInt8(ascii: "I"): return .number
         default: throw syntaxError("unexpected character '\(Self.printable(bytes[position]))'", context: context())
         }
     }
@@ -301,6 +303,10 @@ struct JSONScanner {
             negative = true
             position += 1
         }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "N") || bytes[position] == UInt8(ascii: "I") {
+            guard let special = readNonFiniteLiteral() else { throw syntaxError("invalid literal", context: context()) }
+            return negative ? -special : special
+        }
         var mantissa: UInt64 = 0
         var digitCount = 0
         var decimalExponent = 0
@@ -366,6 +372,19 @@ struct JSONScanner {
             return negative ? -value : value
         }
         return slowParse(start: start, end: position)
+    }
+
+    /// Python's `NaN` / `Infinity` extensions.
+    private mutating func readNonFiniteLiteral() -> Double? {
+        for (literal, value) in [("NaN", Double.nan), ("Infinity", Double.infinity)] {
+            let utf8 = literal.utf8
+            guard position + utf8.count <= bytes.count, bytes[position] == utf8.first else { continue }
+            if zip(bytes[position..<position + utf8.count], utf8).allSatisfy({ $0 == $1 }) {
+                position += utf8.count
+                return value
+            }
+        }
+        return nil
     }
 
     /// Long or extreme numbers: the standard library's parser is correctly rounded and ignores the locale.
