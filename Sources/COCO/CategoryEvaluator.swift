@@ -19,6 +19,7 @@ struct CategoryEvaluator {
     }
 
     private var outcomes: [Outcome] = []
+    private var kept: [Outcome] = []
     private var sortedDetections: [Int] = []
     private var ious: [Double] = []
     private var gtIgnored: [Bool] = []
@@ -153,63 +154,84 @@ struct CategoryEvaluator {
         outcomes.sort { a, b in a.score > b.score || (a.score == b.score && a.sequence < b.sequence) }
         let shape = output.shape
         let thresholdCount = iouThresholds.count
-        let recallCount = recallThresholds.count
-        cumulativeRecall.removeAll(keepingCapacity: true)
-        cumulativeRecall.append(contentsOf: repeatElement(0, count: outcomes.count))
-        cumulativePrecision.removeAll(keepingCapacity: true)
-        cumulativePrecision.append(contentsOf: repeatElement(0, count: outcomes.count))
-        sortedScores.removeAll(keepingCapacity: true)
-        sortedScores.append(contentsOf: repeatElement(0, count: outcomes.count))
-
-        for areaIndex in areaRanges.indices {
-            let groundTruthCount = notIgnoredGroundTruth[areaIndex]
-            // No non-ignored ground truth: the cell stays -1 (pycocotools `if npig == 0: continue`).
-            if groundTruthCount == 0 { continue }
-            let npig = Double(groundTruthCount)
-            for (maxIndex, maxDetection) in maxDetections.enumerated() {
+        for scratch in [\Self.cumulativeRecall, \Self.cumulativePrecision, \Self.sortedScores] {
+            self[keyPath: scratch].removeAll(keepingCapacity: true)
+            self[keyPath: scratch].append(contentsOf: repeatElement(0, count: outcomes.count))
+        }
+        for (maxIndex, maxDetection) in maxDetections.enumerated() {
+            // The detections this max-detections setting sees: each image's first `maxDetection`.
+            kept.removeAll(keepingCapacity: true)
+            for outcome in outcomes where Int(outcome.rankInImage) < maxDetection { kept.append(outcome) }
+            for areaIndex in areaRanges.indices {
+                // No non-ignored ground truth: the cell stays -1 (pycocotools `if npig == 0: continue`).
+                let groundTruthCount = notIgnoredGroundTruth[areaIndex]
+                if groundTruthCount == 0 { continue }
                 for thresholdIndex in 0..<thresholdCount {
                     let bit = UInt64(1) << UInt64(areaIndex * thresholdCount + thresholdIndex)
-                    var truePositives = 0
-                    var falsePositives = 0
-                    var count = 0
-                    for outcome in outcomes where Int(outcome.rankInImage) < maxDetection {
-                        if outcome.ignored & bit == 0 {
-                            if outcome.matched & bit != 0 { truePositives += 1 } else { falsePositives += 1 }
-                        }
-                        let tp = Double(truePositives)
-                        cumulativeRecall[count] = tp / npig
-                        cumulativePrecision[count] = tp / (Double(falsePositives) + tp + Double.ulpOfOne)
-                        sortedScores[count] = outcome.score
-                        count += 1
-                    }
-                    output.recall[shape.recallIndex(threshold: thresholdIndex, category: category, area: areaIndex, maxDetections: maxIndex)] =
-                        count > 0 ? cumulativeRecall[count - 1] : 0
-                    // Precision envelope: each precision becomes the best at any higher recall.
-                    var index = count - 1
-                    while index > 0 {
-                        if cumulativePrecision[index] > cumulativePrecision[index - 1] {
-                            cumulativePrecision[index - 1] = cumulativePrecision[index]
-                        }
-                        index -= 1
-                    }
-                    // np.searchsorted(rc, recThrs, side='left'); thresholds beyond the last recall get 0.
-                    var position = 0
-                    for recallIndex in 0..<recallCount {
-                        let target = recallThresholds[recallIndex]
-                        while position < count && cumulativeRecall[position] < target { position += 1 }
-                        let cell = shape.precisionIndex(
-                            threshold: thresholdIndex, recall: recallIndex, category: category, area: areaIndex,
-                            maxDetections: maxIndex)
-                        if position < count {
-                            output.precision[cell] = cumulativePrecision[position]
-                            output.scores[cell] = sortedScores[position]
-                        } else {
-                            output.precision[cell] = 0
-                            output.scores[cell] = 0
+                    let recallCell = shape.recallIndex(
+                        threshold: thresholdIndex, category: category, area: areaIndex, maxDetections: maxIndex)
+                    let firstCell = shape.precisionIndex(
+                        threshold: thresholdIndex, recall: 0, category: category, area: areaIndex, maxDetections: maxIndex)
+                    let cellStride = shape.precisionIndex(
+                        threshold: 0, recall: 1, category: 0, area: 0, maxDetections: 0)
+                    kept.withUnsafeBufferPointer { kept in
+                        cumulativeRecall.withUnsafeMutableBufferPointer { recall in
+                            cumulativePrecision.withUnsafeMutableBufferPointer { precision in
+                                sortedScores.withUnsafeMutableBufferPointer { scores in
+                                    output.recall[recallCell] = Self.precisionAtRecallThresholds(
+                                        kept, bit: bit, groundTruthCount: groundTruthCount,
+                                        recall: recall, precision: precision, scores: scores,
+                                        recallThresholds: recallThresholds,
+                                        precisionOut: output.precision, scoresOut: output.scores,
+                                        firstCell: firstCell, cellStride: cellStride)
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// One (area, max detections, IoU threshold) column of accumulate(): the cumulative precision /
+    /// recall curve, its envelope, and the precision at each recall threshold written to
+    /// `precisionOut[firstCell + r * cellStride]`. Returns the final recall (0 without detections).
+    private static func precisionAtRecallThresholds(
+        _ detections: UnsafeBufferPointer<Outcome>, bit: UInt64, groundTruthCount: Int,
+        recall: UnsafeMutableBufferPointer<Double>, precision: UnsafeMutableBufferPointer<Double>,
+        scores: UnsafeMutableBufferPointer<Double>, recallThresholds: [Double],
+        precisionOut: UnsafeMutableBufferPointer<Double>, scoresOut: UnsafeMutableBufferPointer<Double>,
+        firstCell: Int, cellStride: Int
+    ) -> Double {
+        let npig = Double(groundTruthCount)
+        var truePositives = 0
+        var falsePositives = 0
+        let count = detections.count
+        for index in 0..<count {
+            let outcome = detections[index]
+            if outcome.ignored & bit == 0 {
+                if outcome.matched & bit != 0 { truePositives += 1 } else { falsePositives += 1 }
+            }
+            let tp = Double(truePositives)
+            recall[index] = tp / npig
+            // numpy: tp / (fp + tp + np.spacing(1)), evaluated left to right.
+            precision[index] = tp / (Double(falsePositives) + tp + Double.ulpOfOne)
+            scores[index] = outcome.score
+        }
+        // Precision envelope: each precision becomes the best at any higher recall.
+        var index = count - 1
+        while index > 0 {
+            if precision[index] > precision[index - 1] { precision[index - 1] = precision[index] }
+            index -= 1
+        }
+        // np.searchsorted(rc, recThrs, side='left'); thresholds beyond the last recall get 0.
+        var position = 0
+        for (recallIndex, target) in recallThresholds.enumerated() {
+            while position < count && recall[position] < target { position += 1 }
+            let cell = firstCell + recallIndex * cellStride
+            precisionOut[cell] = position < count ? precision[position] : 0
+            scoresOut[cell] = position < count ? scores[position] : 0
+        }
+        return count > 0 ? recall[count - 1] : 0
     }
 }
