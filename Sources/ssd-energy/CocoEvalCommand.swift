@@ -40,7 +40,9 @@ struct CocoEvalCommand: ParsableCommand {
         let evaluated = DispatchTime.now()
 
         if json {
-            print(Self.jsonReport(evaluation, groundTruth: groundTruth))
+            var names: [Int: String] = [:]
+            for category in groundTruth.categories { names[category.id] = category.name }
+            print(evaluation.jsonReport(categoryNames: names))
         } else {
             for line in evaluation.summary.lines { print(line) }
         }
@@ -51,42 +53,5 @@ struct CocoEvalCommand: ParsableCommand {
             FileHandle.standardError.write(Data(
                 "load \(seconds(start, loaded)) s, evaluate \(seconds(loaded, evaluated)) s (\(groundTruth.images.count) images, \(groundTruth.annotations.count) annotations, \(results.count) detections)\n".utf8))
         }
-    }
-
-    /// `{"stats": [12 numbers], "AP": ..., ..., "categories": [{"id", "name", "AP"}]}`; numbers are
-    /// written in the shortest form that reads back as the same double.
-    static func jsonReport(_ evaluation: COCOEvaluation, groundTruth: COCOGroundTruth) -> String {
-        let stats = evaluation.summary.stats
-        var names: [Int: String] = [:]
-        for category in groundTruth.categories { names[category.id] = category.name }
-        var text = "{\n  \"stats\": [" + stats.map { "\($0)" }.joined(separator: ", ") + "],\n"
-        for (name, value) in zip(COCOSummary.names, stats) {
-            text += "  \"\(name)\": \(value),\n"
-        }
-        let categories = evaluation.categoryAP.map { entry in
-            "    {\"id\": \(entry.categoryID), \"name\": \(jsonString(names[entry.categoryID] ?? "")), \"AP\": \(entry.ap)}"
-        }
-        text += "  \"categories\": [\n" + categories.joined(separator: ",\n") + "\n  ]\n}"
-        return text
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    escaped += String(format: "\\u%04x", scalar.value)
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return escaped + "\""
     }
 }

@@ -126,6 +126,15 @@ def write_fixtures(path, count, big, seed):
             out.write(json.dumps(dt, **compact) + "\n")
 
 
+def random_segmentation(rng, box, crowd, width, height):
+    """Something shaped like COCO's: a polygon of 8-80 vertices (2 decimals), or RLE counts for a crowd,
+    so the benchmark file has val2017's bulk (~650 bytes per annotation) for the loader to skip."""
+    x, y, w, h = box
+    if crowd:
+        return {"counts": [rng.randint(0, 400) for _ in range(rng.randint(20, 200))], "size": [height, width]}
+    return [[round(v, 2) for _ in range(rng.randint(8, 80)) for v in (x + rng.random() * w, y + rng.random() * h)]]
+
+
 def write_benchmark(out_dir, images, detections, seed):
     """A val2017-sized set: 80 categories, ~7 gts and `detections / images` detections per image."""
     rng = random.Random(seed)
@@ -143,7 +152,8 @@ def write_benchmark(out_dir, images, detections, seed):
             crowd = 1 if rng.random() < 0.01 else 0
             category = rng.choice(category_ids)
             gt["annotations"].append({"id": next_id, "image_id": image_id, "category_id": category, "bbox": box,
-                                      "area": gt_area(rng, box), "iscrowd": crowd, "segmentation": [[0, 0, 1, 1]]})
+                                      "area": gt_area(rng, box), "iscrowd": crowd,
+                                      "segmentation": random_segmentation(rng, box, crowd, width, height)})
             next_id += 1
             boxes.append((box, category))
         for _ in range(int(per_image) + (1 if rng.random() < per_image - int(per_image) else 0)):
