@@ -89,7 +89,7 @@ public enum COCOBoxEvaluator {
             }
         }
         return COCOEvaluation(
-            imageIDs: imageIDs, categoryIDs: categoryIDs, precision: precision, recall: recall, scores: scores)
+            imageIDs: imageIDs, categoryIDs: categoryIDs, precision: precision, scores: scores, recall: recall)
     }
 }
 

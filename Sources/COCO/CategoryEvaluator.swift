@@ -168,12 +168,8 @@ struct CategoryEvaluator {
                 if groundTruthCount == 0 { continue }
                 for thresholdIndex in 0..<thresholdCount {
                     let bit = UInt64(1) << UInt64(areaIndex * thresholdCount + thresholdIndex)
-                    let recallCell = shape.recallIndex(
-                        threshold: thresholdIndex, category: category, area: areaIndex, maxDetections: maxIndex)
-                    let firstCell = shape.precisionIndex(
-                        threshold: thresholdIndex, recall: 0, category: category, area: areaIndex, maxDetections: maxIndex)
-                    let cellStride = shape.precisionIndex(
-                        threshold: 0, recall: 1, category: 0, area: 0, maxDetections: 0)
+                    let recallCell = shape.storageIndex(thresholdIndex, category, areaIndex, maxIndex)
+                    let firstCell = recallCell * shape.recalls
                     kept.withUnsafeBufferPointer { kept in
                         cumulativeRecall.withUnsafeMutableBufferPointer { recall in
                             cumulativePrecision.withUnsafeMutableBufferPointer { precision in
@@ -183,7 +179,7 @@ struct CategoryEvaluator {
                                         recall: recall, precision: precision, scores: scores,
                                         recallThresholds: recallThresholds,
                                         precisionOut: output.precision, scoresOut: output.scores,
-                                        firstCell: firstCell, cellStride: cellStride)
+                                        firstCell: firstCell)
                                 }
                             }
                         }
@@ -195,13 +191,13 @@ struct CategoryEvaluator {
 
     /// One (area, max detections, IoU threshold) column of accumulate(): the cumulative precision /
     /// recall curve, its envelope, and the precision at each recall threshold written to
-    /// `precisionOut[firstCell + r * cellStride]`. Returns the final recall (0 without detections).
+    /// `precisionOut[firstCell + r]`. Returns the final recall (0 without detections).
     private static func precisionAtRecallThresholds(
         _ detections: UnsafeBufferPointer<Outcome>, bit: UInt64, groundTruthCount: Int,
         recall: UnsafeMutableBufferPointer<Double>, precision: UnsafeMutableBufferPointer<Double>,
         scores: UnsafeMutableBufferPointer<Double>, recallThresholds: [Double],
         precisionOut: UnsafeMutableBufferPointer<Double>, scoresOut: UnsafeMutableBufferPointer<Double>,
-        firstCell: Int, cellStride: Int
+        firstCell: Int
     ) -> Double {
         let npig = Double(groundTruthCount)
         var truePositives = 0
@@ -228,7 +224,7 @@ struct CategoryEvaluator {
         var position = 0
         for (recallIndex, target) in recallThresholds.enumerated() {
             while position < count && recall[position] < target { position += 1 }
-            let cell = firstCell + recallIndex * cellStride
+            let cell = firstCell + recallIndex
             precisionOut[cell] = position < count ? precision[position] : 0
             scoresOut[cell] = position < count ? scores[position] : 0
         }

@@ -63,9 +63,10 @@ public struct COCOAnnotation: Equatable, Sendable {
 /// A COCO instances file (e.g. instances_val2017.json) as the box evaluator needs it.
 /// Annotations keep the file's order: pycocotools' stable sorts depend on it.
 public struct COCOGroundTruth: Sendable {
-    public var images: [COCOImage]
-    public var categories: [COCOCategory]
-    public var annotations: [COCOAnnotation]
+    // Constants: the initializer's checks are what make evaluation safe.
+    public let images: [COCOImage]
+    public let categories: [COCOCategory]
+    public let annotations: [COCOAnnotation]
 
     /// Checks what a file can get wrong beyond syntax: duplicate ids, references to unknown images or
     /// categories, non-finite or negative boxes. `source` names the file in errors.

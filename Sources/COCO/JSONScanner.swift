@@ -7,6 +7,8 @@ import Foundation
 struct JSONScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     private(set) var position = 0
+    private var skipDepth = 0
+    static let maximumSkipDepth = 512
     /// Where the bytes came from, for error messages.
     let source: String
 
@@ -136,6 +138,12 @@ struct JSONScanner {
 
     /// Consumes one value of any kind without building it (still checks that it is well formed).
     mutating func skipValue(context: @autoclosure () -> String) throws {
+        // Skipping recurses per nesting level: bound it so hostile input cannot exhaust the stack.
+        skipDepth += 1
+        defer { skipDepth -= 1 }
+        guard skipDepth <= Self.maximumSkipDepth else {
+            throw syntaxError("values nested deeper than \(Self.maximumSkipDepth) levels", context: context())
+        }
         switch try peekKind(context: context()) {
         case .object:
             try forEachMember(context: context()) { scanner, _ in try scanner.skipValue(context: context()) }

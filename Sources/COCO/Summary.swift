@@ -34,29 +34,29 @@ public struct COCOSummary: Sendable, Equatable {
         self.stats = stats
     }
 
-    init(precision: [Double], recall: [Double], shape: COCOEvaluation.Shape) {
+    /// Computed from an evaluation's category-major storage (see COCOEvaluation).
+    init(evaluationWithoutSummary parts: (shape: COCOEvaluation.Shape, precision: [Double], recall: [Double])) {
+        let (shape, precision, recall) = parts
         let thresholds = COCOEvaluationParameters.iouThresholds
+        var cells: [Double] = []
         stats = Self.definitions.map { definition in
             let area = COCOEvaluationParameters.areaRanges.firstIndex { $0.label == definition.area }!
             let maxIndex = COCOEvaluationParameters.maxDetections.firstIndex(of: definition.maxDetections)!
             // `np.where(iouThr == p.iouThrs)`: an exact comparison with numpy's thresholds.
             let selected = definition.iouThreshold.map { wanted in thresholds.indices.filter { thresholds[$0] == wanted } }
                 ?? Array(thresholds.indices)
-            // Gather in numpy's C order (t, r, k) / (t, k), then mean over the cells > -1.
-            var cells: [Double] = []
+            // Gather in numpy's C order (t, r, k) / (t, k): the order decides how the mean rounds.
+            cells.removeAll(keepingCapacity: true)
             for threshold in selected {
                 if definition.isPrecision {
                     for recallIndex in 0..<shape.recalls {
                         for category in 0..<shape.categories {
-                            cells.append(precision[shape.precisionIndex(
-                                threshold: threshold, recall: recallIndex, category: category, area: area,
-                                maxDetections: maxIndex)])
+                            cells.append(precision[shape.storageIndex(threshold, category, area, maxIndex) * shape.recalls + recallIndex])
                         }
                     }
                 } else {
                     for category in 0..<shape.categories {
-                        cells.append(recall[shape.recallIndex(
-                            threshold: threshold, category: category, area: area, maxDetections: maxIndex)])
+                        cells.append(recall[shape.storageIndex(threshold, category, area, maxIndex)])
                     }
                 }
             }

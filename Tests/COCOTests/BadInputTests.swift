@@ -69,6 +69,12 @@ import Testing
         } == #"gt.json: categories[0] (id 4): missing "name""#)
     }
 
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 100_000)
+        let message = formatErrorMessage { _ = try parseGroundTruth("{\"info\": \(deep)") }
+        #expect(message?.hasPrefix("gt.json: info: values nested deeper than 512 levels") == true)
+    }
+
     @Test func missingFileIsNamed() {
         let message = formatErrorMessage { _ = try COCOGroundTruth.load(contentsOf: "/nonexistent/gt.json") }
         #expect(message?.hasPrefix("/nonexistent/gt.json: cannot read file") == true)

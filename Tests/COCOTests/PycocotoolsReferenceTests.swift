@@ -35,10 +35,12 @@ import Testing
     @Test func demoPairArraysMatchPycocotools() throws {
         let (_, evaluation) = try demoEvaluation()
         #expect(evaluation.categoryIDs.count == 80)
-        let shape = evaluation.shape
-        #expect(evaluation.recall[shape.recallIndex(threshold: 0, category: 0, area: 0, maxDetections: 2)] == 0.796)
-        #expect(evaluation.precision[shape.precisionIndex(threshold: 0, recall: 50, category: 0, area: 0, maxDetections: 2)]
-            == 0.9900497512437811)
+        #expect(evaluation.recall(threshold: 0, category: 0, area: 0, maxDetections: 2) == 0.796)
+        #expect(evaluation.precision(threshold: 0, recall: 50, category: 0, area: 0, maxDetections: 2) == 0.9900497512437811)
+        // The same cells in numpy's C order [T][R][K][A][M] / [T][K][A][M].
+        #expect(evaluation.precisionArray.count == 10 * 101 * 80 * 4 * 3)
+        #expect(evaluation.precisionArray[((50 * 80 + 0) * 4 + 0) * 3 + 2] == 0.9900497512437811)
+        #expect(evaluation.recallArray[2] == 0.796)
         let perCategory = evaluation.categoryAP
         let expected: [(Int, Double)] = [(1, 0.5326060142444453), (2, 0.4400990099009901), (3, 0.5199068835454973)]
         for (offset, (id, ap)) in expected.enumerated() {
