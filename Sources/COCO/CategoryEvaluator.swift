@@ -154,10 +154,9 @@ struct CategoryEvaluator {
         outcomes.sort { a, b in a.score > b.score || (a.score == b.score && a.sequence < b.sequence) }
         let shape = output.shape
         let thresholdCount = iouThresholds.count
-        for scratch in [\Self.cumulativeRecall, \Self.cumulativePrecision, \Self.sortedScores] {
-            self[keyPath: scratch].removeAll(keepingCapacity: true)
-            self[keyPath: scratch].append(contentsOf: repeatElement(0, count: outcomes.count))
-        }
+        Self.resize(&cumulativeRecall, to: outcomes.count)
+        Self.resize(&cumulativePrecision, to: outcomes.count)
+        Self.resize(&sortedScores, to: outcomes.count)
         for (maxIndex, maxDetection) in maxDetections.enumerated() {
             // The detections this max-detections setting sees: each image's first `maxDetection`.
             kept.removeAll(keepingCapacity: true)
@@ -187,6 +186,12 @@ struct CategoryEvaluator {
                 }
             }
         }
+    }
+
+    /// Reuses the scratch buffer's storage; the contents are overwritten before they are read.
+    private static func resize(_ scratch: inout [Double], to count: Int) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: repeatElement(0, count: count))
     }
 
     /// One (area, max detections, IoU threshold) column of accumulate(): the cumulative precision /

@@ -49,6 +49,21 @@ import Testing
         }
     }
 
+    /// Categories are spread over threads; the numbers must not depend on how many.
+    @Test func resultsDoNotDependOnWorkerCount() throws {
+        let dir = try DataDirectory.locate(callerFile: #filePath)
+        let gt = try COCOGroundTruth.load(contentsOf: try dir.requireFile("fixtures/cocoeval/instances_val2014_100.json"))
+        let dt = try COCOResultsFile.load(
+            contentsOf: try dir.requireFile("fixtures/cocoeval/instances_val2014_fakebbox100_results.json"))
+        let single = try COCOBoxEvaluator.evaluate(groundTruth: gt, detections: dt, workerCount: 1)
+        for workers in [2, 7] {
+            let parallel = try COCOBoxEvaluator.evaluate(groundTruth: gt, detections: dt, workerCount: workers)
+            #expect(parallel.summary == single.summary)
+            #expect(parallel.precisionArray == single.precisionArray)
+            #expect(parallel.recallArray == single.recallArray)
+        }
+    }
+
     /// The same text pycocotools' summarize() prints for this pair.
     @Test func summaryLinesMatchPycocotoolsFormat() throws {
         let (_, evaluation) = try demoEvaluation()
