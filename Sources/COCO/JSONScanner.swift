@@ -158,49 +158,72 @@ struct JSONScanner {
         }
     }
 
-    /// Arrays of numbers (polygons) dominate COCO files: skip their number characters in a tight loop.
+    /// Arrays of numbers (polygons) dominate COCO files: skip them in a tight loop on a local
+    /// position, still checking each number's grammar; anything else goes through skipValue.
     private mutating func skipArray(context: @autoclosure () -> String) throws {
         try expect(UInt8(ascii: "["), context: context())
+        guard let base = bytes.baseAddress else { throw syntaxError("unexpected end of file in array", context: context()) }
+        let end = bytes.count
+        var p = position
+        defer { position = p }
+        @inline(__always) func skipSpace() {
+            while p < end, base[p] == 0x20 || base[p] == 0x0A || base[p] == 0x0D || base[p] == 0x09 { p += 1 }
+        }
+        skipSpace()
+        if p < end, base[p] == UInt8(ascii: "]") {
+            p += 1
+            return
+        }
         while true {
-            skipWhitespace()
-            guard position < bytes.count else { throw syntaxError("unexpected end of file in array", context: context()) }
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "]") {
-                position += 1
-                return
-            }
-            if Self.isNumberStart(byte) {
-                try skipNumber(context: context())
-            } else {
-                try skipValue(context: context())
-            }
-            skipWhitespace()
-            guard position < bytes.count else { throw syntaxError("unexpected end of file in array", context: context()) }
-            let next = bytes[position]
-            if next == UInt8(ascii: ",") {
-                position += 1
-                skipWhitespace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-                    throw syntaxError("trailing ',' before ']'", context: context())
+            skipSpace()
+            guard p < end else { throw syntaxError("unexpected end of file in array", context: context()) }
+            if base[p] == UInt8(ascii: "-") || base[p] &- UInt8(ascii: "0") < 10 {
+                guard let after = Self.endOfNumber(base, from: p, end: end) else {
+                    position = p
+                    throw syntaxError("malformed number", context: context())
                 }
-            } else if next != UInt8(ascii: "]") {
+                p = after
+            } else {
+                position = p
+                try skipValue(context: context())
+                p = position
+            }
+            skipSpace()
+            guard p < end else { throw syntaxError("unexpected end of file in array", context: context()) }
+            let next = base[p]
+            p += 1
+            if next == UInt8(ascii: "]") { return }
+            if next != UInt8(ascii: ",") {
+                p -= 1
+                position = p
                 throw syntaxError("expected ',' or ']' but found '\(Self.printable(next))'", context: context())
             }
         }
     }
 
-    private mutating func skipNumber(context: @autoclosure () -> String) throws {
-        let start = position
-        while position < bytes.count {
-            switch bytes[position] {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-                UInt8(ascii: "e"), UInt8(ascii: "E"):
-                position += 1
-            default:
-                if position == start { throw syntaxError("expected a number", context: context()) }
-                return
-            }
+    /// Where the JSON number starting at `start` ends, or nil when it breaks the grammar
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    @inline(__always)
+    private static func endOfNumber(_ base: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int? {
+        var p = start
+        if base[p] == UInt8(ascii: "-") { p += 1 }
+        let integerStart = p
+        while p < end, base[p] &- UInt8(ascii: "0") < 10 { p += 1 }
+        if p == integerStart || (p - integerStart > 1 && base[integerStart] == UInt8(ascii: "0")) { return nil }
+        if p < end, base[p] == UInt8(ascii: ".") {
+            p += 1
+            let fractionStart = p
+            while p < end, base[p] &- UInt8(ascii: "0") < 10 { p += 1 }
+            if p == fractionStart { return nil }
         }
+        if p < end, base[p] | 0x20 == UInt8(ascii: "e") {
+            p += 1
+            if p < end, base[p] == UInt8(ascii: "+") || base[p] == UInt8(ascii: "-") { p += 1 }
+            let exponentStart = p
+            while p < end, base[p] &- UInt8(ascii: "0") < 10 { p += 1 }
+            if p == exponentStart { return nil }
+        }
+        return p
     }
 
     private mutating func skipString(context: @autoclosure () -> String) throws {
@@ -427,10 +450,6 @@ struct JSONScanner {
             return false
         }
         throw syntaxError("expected true or false", context: context())
-    }
-
-    private static func isNumberStart(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "-") || (byte &- UInt8(ascii: "0")) < 10
     }
 
     static func printable(_ byte: UInt8) -> String {

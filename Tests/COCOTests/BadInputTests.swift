@@ -69,6 +69,17 @@ import Testing
         } == #"gt.json: categories[0] (id 4): missing "name""#)
     }
 
+    /// Skipped values (segmentation polygons) are still checked, not just counted past.
+    @Test func malformedNumberInSkippedPolygonIsNamed() {
+        let annotation = #"{"id": 12, "image_id": 1, "segmentation": [[1.5, 2.]], "category_id": 1, "bbox": [1, 2, 3, 4], "area": 3, "iscrowd": 0}"#
+        let text = groundTruth(annotations: annotation)
+        #expect(formatErrorMessage { _ = try parseGroundTruth(text) }?
+            .hasPrefix("gt.json: annotations[0] (id 12): malformed number (line 1,") == true)
+        let unclosed = groundTruth(annotations: #"{"id": 12, "segmentation": [[1, 2], [3 4]]}"#)
+        #expect(formatErrorMessage { _ = try parseGroundTruth(unclosed) }?
+            .hasPrefix("gt.json: annotations[0] (id 12): expected ',' or ']' but found '4'") == true)
+    }
+
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = String(repeating: "[", count: 100_000)
         let message = formatErrorMessage { _ = try parseGroundTruth("{\"info\": \(deep)") }
