@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"]),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"]),
-        .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"]),
+        .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],

@@ -1,6 +1,0 @@
-import Testing
-@testable import COCO
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}
