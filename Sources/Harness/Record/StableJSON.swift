@@ -23,3 +23,15 @@ enum StableJSON {
         String(decoding: try encoder().encode(value), as: UTF8.self) + "\n"
     }
 }
+
+/// Makes the synthesized `Encodable` conformances of this module write `null` for a missing value
+/// instead of leaving the key out: `summary.json` always has the same keys, and a missing energy
+/// figure is visibly null (never absent, never 0).
+extension KeyedEncodingContainer {
+    mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try encode(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encode(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encode(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encode(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encode(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try encode(value, forKey: key) }
+}
