@@ -13,7 +13,9 @@ enum NumberFormat {
     static func short(_ value: Double?, missing: String = "unavailable") -> String {
         guard let value, value.isFinite else { return missing }
         if value == 0 { return "0" }
-        if abs(value) >= 1e6 || abs(value) < 1e-3 { return String(format: "%.3e", value) }
+        if abs(value) >= 1e15 || abs(value) < 1e-3 { return String(format: "%.3e", value) }
+        // Counts (instructions, cycles, bytes) read better whole than in exponent form.
+        if abs(value) >= 1e4 { return String(format: "%.0f", value) }
         return String(format: "%.4g", value)
     }
 
