@@ -102,3 +102,16 @@ import Telemetry
         #expect(error.message.contains("missing key"))
     }
 }
+
+@Test func aSignalBecomesAStopRequest() throws {
+    // SIGUSR1 stands in for SIGINT so the test runner's own Ctrl-C handling is left alone.
+    let stop = StopRequest()
+    let signals = SignalStop(stop: stop, signals: [SIGUSR1])
+    #expect(stop.reason == nil)
+    kill(getpid(), SIGUSR1)
+    // The handler runs on a dispatch queue: wait for it (bounded; no timing is asserted).
+    let semaphore = DispatchSemaphore(value: 0)
+    for _ in 0..<500 where stop.reason == nil { _ = semaphore.wait(timeout: .now() + .milliseconds(10)) }
+    #expect(stop.reason == "interrupted by signal \(SIGUSR1)")
+    withExtendedLifetime(signals) {}
+}
