@@ -59,6 +59,8 @@ import Telemetry
         #expect(byID["powercap/intel-rapl:0:0"]?.windowMicrojoules == 10 * 100_000)
         #expect(byID["powercap/intel-rapl:0:0"]?.containedInID == "powercap/intel-rapl:0")
         #expect(byID["powercap/intel-rapl:0:0"]?.idleMicrojoules == 300_000)
+        // Package above idle: (1.5 J - 3 W × 0.1 s) / 10 = 0.12 J.
+        #expect(abs(byID["powercap/intel-rapl:0"]!.aboveIdleJoulesPerInference! - 0.12) < 1e-12)
         #expect(repetition.domains.filter(\.inTotal).map(\.domainID) == ["powercap/intel-rapl:1"])
         #expect(result.joulesPerInference?.mean == 0.2)
 
@@ -166,7 +168,7 @@ import Telemetry
         let configurations = try #require(summary?["configurations"] as? [[String: Any]])
         #expect(configurations[0]["joulesPerInference"] is NSNull)
         let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.contains("**No energy source on this machine**: no RAPL powercap zones"))
+        #expect(report.contains("**No energy measurement on this machine**: no RAPL powercap zones"))
         #expect(report.contains("| ssd_int8@1t | int8 | 1 | 0.25 | unavailable | unavailable | unavailable |"))
         // Energy plots become time plots.
         let plots = try FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent("plots").path).sorted()

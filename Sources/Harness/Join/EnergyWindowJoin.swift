@@ -26,6 +26,8 @@ public struct DomainWindowEnergy: Codable, Hashable, Sendable {
     public var idleMicrojoules: UInt64
     public var windowMicrojoules: UInt64
     public var joulesPerInference: Double?
+    /// (window energy - this domain's idle power × window time) / inferences.
+    public var aboveIdleJoulesPerInference: Double?
     /// A read failure or backwards jump of this domain inside the repetition: its numbers are not exact.
     public var fault: String?
 }
@@ -75,12 +77,19 @@ public enum EnergyWindowJoin {
 
         let perDomain = domains.enumerated().map { column, domain -> DomainWindowEnergy in
             let window = delta(column, marks.measure, marks.coolDown)
+            let idle = delta(column, marks.idle, marks.warmUp)
             let faulted = fault(domain.id)
+            var aboveIdle: Double?
+            if inferences > 0, faulted == nil, idleSeconds > 0 {
+                let idlePower = Double(idle) / 1e6 / idleSeconds
+                aboveIdle = (Double(window) / 1e6 - idlePower * windowSeconds) / Double(inferences)
+            }
             return DomainWindowEnergy(
                 domainID: domain.id, name: domain.name, kind: domain.kind, interface: domain.interface,
                 inTotal: totalIDs.contains(domain.id), containedInID: domain.containedInID,
-                idleMicrojoules: delta(column, marks.idle, marks.warmUp), windowMicrojoules: window,
+                idleMicrojoules: idle, windowMicrojoules: window,
                 joulesPerInference: inferences > 0 && faulted == nil ? Double(window) / 1e6 / Double(inferences) : nil,
+                aboveIdleJoulesPerInference: aboveIdle,
                 fault: faulted.map { "\($0.kind.rawValue) at \($0.timeNanoseconds) ns: \($0.detail)" })
         }
 

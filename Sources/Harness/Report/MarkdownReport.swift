@@ -27,14 +27,20 @@ enum MarkdownReport {
             + "across repetitions.\n\n"
 
         md += "## Energy source\n\n"
-        if !summary.energy.totalDomainIDs.isEmpty {
-            md += "Measured by summing \(list(summary.energy.totalDomainIDs)) (outermost domains of one interface; "
+        let energy = summary.energy
+        if energy.figures == "measured" || energy.figures == "mixed" {
+            md += "Measured by summing \(list(energy.totalDomainIDs)) (outermost domains of one interface; "
                 + "nested domains are shown per domain below, never added to the total). "
-                + "\"Above idle\" subtracts the idle baseline power × window time.\n\n"
+                + "\"Above idle\" subtracts the idle baseline power × window time.\n"
+            if energy.figures == "mixed" {
+                md += "\n**Some repetitions have no measured energy** (see the energy source column and summary.json): "
+                    + "\(energy.measurementUnavailableReason ?? "unknown").\n"
+            }
+            md += "\n"
         } else {
-            md += "**No energy source on this machine**: \(summary.energy.unavailableReason ?? "none was sampled").\n"
-            if let fix = summary.energy.unavailableFix { md += "Fix: \(fix)\n" }
-            if let model = summary.energy.powerModel {
+            md += "**No energy measurement on this machine**: \(energy.measurementUnavailableReason ?? "no source was sampled").\n"
+            if let fix = energy.unavailableFix { md += "Fix: \(fix)\n" }
+            if energy.figures == "estimated", let model = energy.powerModel {
                 md += "\nEnergy figures below are **ESTIMATES** from a stated \(model), not measurements.\n"
             } else {
                 md += "\nEnergy is reported as unavailable; the plots show time (latency) instead of energy.\n"
@@ -103,14 +109,15 @@ enum MarkdownReport {
         let measuredDomains = results.flatMap(\.repetitions).flatMap(\.domains)
         if !measuredDomains.isEmpty {
             md += "\n## Energy per domain (per repetition)\n\n"
-            md += "| configuration | rep | domain | kind | in total | contained in | window µJ | idle µJ | J / inference |\n"
-            md += "|---|---|---|---|---|---|---|---|---|\n"
+            md += "| configuration | rep | domain | kind | in total | contained in | window µJ | idle µJ | J / inference | above idle J / inf. |\n"
+            md += "|---|---|---|---|---|---|---|---|---|---|\n"
             for r in results {
                 for rep in r.repetitions {
                     for d in rep.domains {
                         md += "| \(r.configuration.id) | \(rep.repetition) | \(d.domainID) | \(d.kind.rawValue) | "
                             + "\(d.inTotal ? "yes" : "no") | \(d.containedInID ?? "") | \(d.windowMicrojoules) | "
-                            + "\(d.idleMicrojoules) | \(d.joulesPerInference.map { NumberFormat.short($0) } ?? "unavailable: \(cell(d.fault ?? ""))") |\n"
+                            + "\(d.idleMicrojoules) | \(d.joulesPerInference.map { NumberFormat.short($0) } ?? "unavailable: \(cell(d.fault ?? ""))") | "
+                            + "\(d.aboveIdleJoulesPerInference.map { NumberFormat.short($0) } ?? "unavailable") |\n"
                     }
                 }
             }

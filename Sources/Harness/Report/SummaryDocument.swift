@@ -10,6 +10,10 @@ public struct SummaryDocument: Codable, Sendable {
         public var unavailableFix: String?
         /// The stated power model used for estimates, if any.
         public var powerModel: String?
+        /// What the energy figures of this run are: "measured", "estimated", "mixed" or "unavailable".
+        public var figures: String
+        /// Why energy could not be measured (the probe's reason, or what the sampled counters did).
+        public var measurementUnavailableReason: String?
     }
 
     public struct Progress: Codable, Sendable {
@@ -60,7 +64,10 @@ public struct SummaryDocument: Codable, Sendable {
         energy = EnergySummary(sampledDomains: record.energy.domains, totalDomainIDs: record.energy.totalDomains.map(\.id),
                                unavailableReason: record.energy.unavailableReason,
                                unavailableFix: record.energy.unavailableFix,
-                               powerModel: record.plan.powerModel.map { "\($0)" })
+                               powerModel: record.plan.powerModel.map { "\($0)" },
+                               figures: Self.figures(results),
+                               measurementUnavailableReason: record.energy.unavailableReason
+                                   ?? results.flatMap(\.repetitions).compactMap(\.energy.measurementUnavailableReason).first)
         configurations = results
         let front = TradeoffFront(results)
         paretoFront = Front(costAxis: front.costAxis, configurationIDs: front.frontIDs)
@@ -69,6 +76,19 @@ public struct SummaryDocument: Codable, Sendable {
         logicalCPUs = record.logicalCPUs
         machine = record.probe
         software = record.software
+    }
+
+    static func figures(_ results: [ConfigurationResult]) -> String {
+        var kinds: Set<String> = []
+        for repetition in results.flatMap(\.repetitions) {
+            switch repetition.energy.source {
+            case .measured: kinds.insert("measured")
+            case .estimated: kinds.insert("estimated")
+            case .unavailable: kinds.insert("unavailable")
+            }
+        }
+        if kinds.count > 1 { return "mixed" }
+        return kinds.first ?? "unavailable"
     }
 
     static func protocolNote(_ settings: ProtocolSettings) -> String {

@@ -46,12 +46,15 @@ public final class StopRequest: @unchecked Sendable {
 public final class SignalStop {
     private var sources: [DispatchSourceSignal] = []
 
-    public init(stop: StopRequest, signals: [Int32] = [SIGINT, SIGTERM]) {
+    public init(stop: StopRequest, signals: [Int32] = [SIGINT, SIGTERM], secondSignalExits: Bool = true) {
         for number in signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                if stop.reason != nil { _exit(130) }
+                if stop.reason != nil {
+                    if secondSignalExits { _exit(130) }
+                    return
+                }
                 let name = number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
                 stop.request("interrupted by \(name)")
                 FileHandle.standardError.write(Data(
