@@ -10,6 +10,8 @@ public struct RunStatus: Sendable, Equatable {
     /// Seconds left in this phase, where known.
     public var secondsLeft: Double?
     public var inferences: Int?
+    /// A lower bound on the run's remaining time: idle + window of every repetition not yet done.
+    public var runSecondsLeftAtLeast: Double?
 }
 
 public protocol RunProgress: AnyObject {
@@ -32,6 +34,7 @@ public final class TerminalProgress: RunProgress {
             + status.phase
         if let left = status.secondsLeft { line += String(format: ", %.1f s left", max(0, left)) }
         if let count = status.inferences { line += ", \(count) inferences" }
+        if let left = status.runSecondsLeftAtLeast { line += String(format: " (run: at least %.0f s left)", left) }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

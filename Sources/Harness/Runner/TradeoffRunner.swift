@@ -124,7 +124,10 @@ public final class TradeoffRunner {
             environment.progress.report(RunStatus(unitNumber: order + 1, unitCount: record.schedule.count,
                                                   configurationID: scheduled.configurationID,
                                                   repetition: scheduled.repetition, phase: phase.rawValue,
-                                                  secondsLeft: left, inferences: inferences))
+                                                  secondsLeft: left, inferences: inferences,
+                                                  runSecondsLeftAtLeast: Double(record.schedule.count - order - 1)
+                                                      * (settings.idleSeconds + settings.windowSeconds)
+                                                      + max(0, left ?? 0)))
         }
         func abandon() -> UnitRecord? {
             sampler.mark(.end)
