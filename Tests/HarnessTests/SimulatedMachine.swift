@@ -41,7 +41,7 @@ final class SimulatedMachine {
     ]
 
     init(zones: [Zone], thermalZone: Bool) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("ssd-energy-harness-\(UUID().uuidString)")
+        root = scratchBase().appendingPathComponent("ssd-energy-harness-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         self.zones = zones
         microjoules = zones.map { _ in 1_000 }
@@ -64,10 +64,16 @@ final class SimulatedMachine {
 
     deinit { try? FileManager.default.removeItem(at: root) }
 
+    private var createdDirectories: Set<String> = []
+
+    /// Plain overwrite: the sampler reads these files on the test's own thread, never mid-write.
     func write(_ path: String, _ text: String) throws {
         let url = root.appendingPathComponent(String(path.dropFirst()))
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try (text + "\n").write(to: url, atomically: true, encoding: .utf8)
+        let directory = url.deletingLastPathComponent()
+        if createdDirectories.insert(directory.path).inserted {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        try (text + "\n").write(to: url, atomically: false, encoding: .utf8)
     }
 
     private func writeTemperature() throws {
@@ -179,7 +185,18 @@ func configuration(_ model: ModelEntry, threads: Int) -> RunConfiguration {
 
 /// A fresh output directory for one run.
 func scratchOutput() -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("ssd-energy-run-\(UUID().uuidString)")
+    scratchBase().appendingPathComponent("ssd-energy-run-\(UUID().uuidString)")
+}
+
+/// Memory-backed /dev/shm where there is one: ext4 flushes to disk when a file is truncated or
+/// renamed over, and the simulated counters are rewritten hundreds of times per test.
+func scratchBase() -> URL {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory), isDirectory.boolValue,
+       FileManager.default.isWritableFile(atPath: "/dev/shm") {
+        return URL(fileURLWithPath: "/dev/shm")
+    }
+    return FileManager.default.temporaryDirectory
 }
 
 /// Short protocol: 0.3 s idle (three 100 ms pauses), 2 warm-up inferences, a window of at least

@@ -87,6 +87,7 @@ public final class TradeoffRunner {
     /// Model loading, image decoding and accuracy: all before any measurement.
     private func prepareAndEvaluate() throws {
         for key in record.plan.configurationKeys {
+            if environment.stop.reason != nil { return }
             let workload = workloads[key.id]!
             environment.progress.note("preparing \(key.id)")
             try workload.prepare()
@@ -95,6 +96,11 @@ public final class TradeoffRunner {
         var evaluated: Set<String> = []
         for key in record.plan.configurationKeys where evaluated.insert(key.modelID).inserted {
             let configuration = workloads[key.id]!.configuration
+            if let reason = environment.stop.reason {
+                record.accuracy.append(AccuracyRecord(modelID: key.modelID, precision: configuration.precision, result: nil,
+                                                      unavailableReason: "not evaluated: \(reason)"))
+                continue
+            }
             guard let accuracy else {
                 record.accuracy.append(AccuracyRecord(modelID: key.modelID, precision: configuration.precision, result: nil,
                                                       unavailableReason: "no accuracy evaluator was given"))
