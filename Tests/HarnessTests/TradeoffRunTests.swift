@@ -262,4 +262,26 @@ import Telemetry
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: output.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
     }
+
+    @Test func aStopBeforeAnyMeasurementStillLeavesAValidRun() throws {
+        let machine = try SimulatedMachine(zones: SimulatedMachine.nestedZones, thermalZone: true)
+        let output = scratchOutput()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let plan = RunPlan(models: [Self.int8], threads: [1], repetitions: 2, seed: 1, settings: shortSettings())
+        let stop = StopRequest()
+        stop.request("interrupted by SIGTERM")
+        let workload = PlaceholderWorkload(configuration(Self.int8, threads: 1), machine: machine)
+        let runner = try TradeoffRunner(record: machine.record(plan: plan, configurations: [workload.configuration]),
+                                        workloads: [workload], accuracy: FixedAccuracy(["ssd_int8": 0.2]),
+                                        environment: machine.environment(stop: stop), output: output)
+        let run = try runner.run()
+        #expect(!run.record.complete && run.record.units.isEmpty && workload.images.isEmpty)
+        let summary = try StableJSON.decoder().decode(
+            SummaryDocument.self, from: Data(contentsOf: output.appendingPathComponent("summary.json")))
+        #expect(summary.progress.finishedConfigurations.isEmpty)
+        #expect(summary.configurations.isEmpty)
+        let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("**Partial run** (interrupted by SIGTERM): 0 of 2 repetitions finished"))
+        _ = try ReportRenderer.render(runDirectory: output)
+    }
 }
