@@ -18,6 +18,8 @@ struct SSDEnergy: ParsableCommand {
             DetectCommand.self,
             CocoEvalCommand.self,
             EvalCommand.self,
+            RunCommand.self,
+            ReportCommand.self,
         ]
     )
 }

@@ -6,7 +6,12 @@ public enum ParetoFront {
     public static func indices(cost: [Double], accuracy: [Double]) -> [Int] {
         precondition(cost.count == accuracy.count)
         let order = cost.indices.filter { cost[$0].isFinite && accuracy[$0].isFinite }
-            .sorted { cost[$0] != cost[$1] ? cost[$0] < cost[$1] : accuracy[$0] > accuracy[$1] }
+            .sorted {
+                // Ties broken by index so the front (and every report) is the same on every run.
+                if cost[$0] != cost[$1] { return cost[$0] < cost[$1] }
+                if accuracy[$0] != accuracy[$1] { return accuracy[$0] > accuracy[$1] }
+                return $0 < $1
+            }
         var front: [Int] = []
         var bestAccuracy = -Double.infinity
         for i in order where accuracy[i] > bestAccuracy {

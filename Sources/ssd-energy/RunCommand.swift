@@ -1,0 +1,167 @@
+import ArgumentParser
+import DataLocation
+import Foundation
+import Harness
+import Telemetry
+
+/// `ssd-energy run`: the trade-off run (see Harness.TradeoffRunner for the protocol).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Measure energy, time, counters and accuracy of each model × thread count; write results/<run>/.",
+        discussion: """
+            Per repetition of each configuration: idle baseline, warm-up, a measured window (at least \
+            --window-seconds and --min-inferences; MLPerf Power asks for 600 s, the default here is 10 s), \
+            cool-down. Configurations run interleaved in a seeded random order. Ctrl-C stops after the \
+            current write and leaves a valid partial run. Without an energy source the run still reports \
+            time, counters and accuracy; --power-model adds energy ESTIMATES, labelled as such.
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(name: .customLong("model"), help: "A .tflite model (repeatable; default: the shared suite). Precision is read from the file name.")
+    var models: [String] = []
+
+    @Option(help: "Only models of these precisions, comma separated (fp32,fp16,int8,uint8).")
+    var precision: String?
+
+    @Option(help: "Thread counts, comma separated (default 1).")
+    var threads: String?
+
+    @Option(help: "Repetitions of each configuration (default 3).")
+    var repetitions: Int?
+
+    @Option(name: .customLong("window-seconds"), help: "Minimum measured window per repetition (default 10).")
+    var windowSeconds: Double?
+
+    @Option(name: .customLong("min-inferences"), help: "Minimum inferences per measured window (default 20).")
+    var minInferences: Int?
+
+    @Option(name: .customLong("idle-seconds"), help: "Idle baseline before each window (default 3).")
+    var idleSeconds: Double?
+
+    @Option(name: .customLong("warmup-inferences"), help: "Unmeasured inferences before each window (default 5).")
+    var warmupInferences: Int?
+
+    @Option(help: "Images to cycle through (default: all the workload prepared).")
+    var images: Int?
+
+    @Option(help: "Seed of the run order (default 1).")
+    var seed: UInt64?
+
+    @Option(name: .customLong("interval-ms"), help: "Sampling interval in ms (default 10).")
+    var intervalMs: Double?
+
+    @Option(help: "Output directory (default results/<UTC timestamp>); must not exist yet.")
+    var output: String?
+
+    @Option(help: "A JSON run plan (the keys of summary.json's \"plan\"); flags given as well override it.")
+    var config: String?
+
+    @Option(name: .customLong("power-model"), help: "Estimate energy where none can be measured: idle=W,busy=W or tdp=W.")
+    var powerModel: String?
+
+    func run() throws {
+        let data = try? DataDirectory.locate(explicit: dataOptions.data)
+        if let explicit = dataOptions.data, data == nil { throw UserFacingError("--data \(explicit): not a directory") }
+        let plan: RunPlan
+        do {
+            plan = try makePlan(data: data)
+        } catch let error as RunPlanError {
+            throw UserFacingError(error.description)
+        }
+        let outputURL = URL(fileURLWithPath: output ?? "results/\(Self.timestamp())")
+        if FileManager.default.fileExists(atPath: outputURL.path) {
+            throw UserFacingError("--output \(outputURL.path): already exists; choose a new run directory")
+        }
+
+        // Counters first: they only count threads created after they are opened (inference pools).
+        let counters = PerfWindowCounters()
+        let (workloads, accuracy) = try makeWorkloads(plan: plan, data: data)
+
+        let progress = TerminalProgress()
+        progress.note("probing the machine")
+        let probe = MachineProbe().run()
+        let selection = EnergySourceSelection.discover()
+        let gauges = SysfsGaugeSource.standard(SysfsReader())
+        if let unavailable = selection.unavailable {
+            progress.note("no energy source: \(unavailable.reason)"
+                          + (plan.powerModel == nil ? "; energy will be reported as unavailable" : "; energy will be ESTIMATED"))
+        }
+        let interval = UInt64(plan.settings.samplingIntervalMilliseconds * 1e6)
+        let sampler = Sampler(energySources: selection.sources, gaugeSources: gauges.names.isEmpty ? [] : [gauges],
+                              configuration: Sampler.Configuration(intervalNanoseconds: interval))
+        let record = RunRecord(
+            name: outputURL.lastPathComponent, startedAt: ISO8601DateFormatter().string(from: Date()), plan: plan,
+            configurations: workloads.map(\.configuration), energy: EnergySetup(selection: selection),
+            gaugeNames: sampler.gaugeNames, logicalCPUs: probe.machine.logicalCPUs ?? ProcessInfo.processInfo.activeProcessorCount,
+            probe: probe, software: .current())
+        let stop = StopRequest()
+        let signals = SignalStop(stop: stop)
+        sampler.start()
+        let runner = try TradeoffRunner(
+            record: record, workloads: workloads, accuracy: accuracy,
+            environment: .live(sampler: sampler, counters: counters, stop: stop, progress: progress), output: outputURL)
+        let run = try runner.run()
+        withExtendedLifetime(signals) {}
+        print(run.record.complete ? "complete: \(outputURL.path)"
+              : "partial (\(run.record.stopReason ?? "stopped")): \(outputURL.path)")
+        print("report: \(outputURL.appendingPathComponent("report.md").path)")
+    }
+
+    /// THE wiring point: the workloads (model → detections, timed per inference) and the accuracy
+    /// provider (COCO evaluation) for a plan. The real detector and evaluator plug in here.
+    func makeWorkloads(plan: RunPlan, data: DataDirectory?) throws
+        -> (workloads: [any InferenceWorkload], accuracy: (any AccuracyProvider)?) {
+        throw UserFacingError("detector not wired yet: `run` needs the Detector and COCO evaluator, which are not "
+                              + "merged; the harness itself is tested with a placeholder workload (HarnessTests)")
+    }
+
+    func makePlan(data: DataDirectory?) throws -> RunPlan {
+        var plan: RunPlan
+        if let config {
+            plan = try RunPlan.load(configFile: config)
+        } else {
+            plan = RunPlan(models: [])
+        }
+        if !models.isEmpty {
+            plan.models = try models.map(ModelSuite.entry(forModelFile:))
+        } else if plan.models.isEmpty {
+            guard let data else {
+                throw RunPlanError.invalid("no --model given and no data directory for the default suite (use --data)")
+            }
+            plan.models = try ModelSuite.defaultSuite(dataDirectory: data.url)
+        }
+        if let precision {
+            let wanted = Set(precision.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+            plan.models = plan.models.filter { wanted.contains($0.precision) }
+            if plan.models.isEmpty { throw RunPlanError.invalid("--precision \(precision): no model has that precision") }
+        }
+        if let threads {
+            let counts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ $0 != nil }) else {
+                throw RunPlanError.invalid("--threads \(threads): expected comma-separated integers like 1,2")
+            }
+            plan.threads = counts.map { $0! }
+        }
+        if let repetitions { plan.repetitions = repetitions }
+        if let seed { plan.seed = seed }
+        if let windowSeconds { plan.settings.windowSeconds = windowSeconds }
+        if let minInferences { plan.settings.minimumInferences = minInferences }
+        if let idleSeconds { plan.settings.idleSeconds = idleSeconds }
+        if let warmupInferences { plan.settings.warmupInferences = warmupInferences }
+        if let images { plan.settings.images = images }
+        if let intervalMs { plan.settings.samplingIntervalMilliseconds = intervalMs }
+        if let powerModel { plan.powerModel = try PowerModel.parse(argument: powerModel) }
+        try plan.validate()
+        return plan
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date())
+    }
+}
