@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Telemetry"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,7 +4,8 @@ import Foundation
 public struct RepetitionSummary: Codable, Equatable, Sendable {
     public var count: Int
     public var mean: Double
-    public var standardDeviation: Double
+    /// Sample standard deviation; nil with fewer than two repetitions.
+    public var standardDeviation: Double?
     /// Half-width of the 95 % interval; nil with fewer than two repetitions (no spread to estimate).
     public var ci95HalfWidth: Double?
 
@@ -12,15 +13,15 @@ public struct RepetitionSummary: Codable, Equatable, Sendable {
         let finite = values.filter(\.isFinite)
         count = finite.count
         mean = finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+        standardDeviation = nil
+        ci95HalfWidth = nil
         if finite.count >= 2 {
             let m = mean
             let variance = finite.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(finite.count - 1)
-            standardDeviation = variance.squareRoot()
+            let sd = variance.squareRoot()
+            standardDeviation = sd
             ci95HalfWidth = StudentT.quantile975(degreesOfFreedom: finite.count - 1)
-                * standardDeviation / Double(finite.count).squareRoot()
-        } else {
-            standardDeviation = .nan
-            ci95HalfWidth = nil
+                * sd / Double(finite.count).squareRoot()
         }
     }
 }
