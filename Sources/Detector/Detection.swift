@@ -32,6 +32,11 @@ public struct Detection: Sendable, Equatable, Codable {
         self.categoryID = categoryID; self.label = label; self.score = score
     }
 
+    enum CodingKeys: String, CodingKey {
+        case xmin, ymin, xmax, ymax, label, score
+        case categoryID = "category_id"
+    }
+
     /// COCO's bbox: [x, y, width, height] in pixels.
     public var cocoBox: [Double] { [xmin, ymin, xmax - xmin, ymax - ymin] }
 
