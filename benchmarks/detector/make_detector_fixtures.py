@@ -6,6 +6,11 @@ Writes into Tests/DetectorTests/Fixtures/:
   TFLite_Detection_PostProcess op (box encodings, class scores, anchors) and its outputs, read from
   LiteRT with experimental_preserve_all_tensors (no delegate, so every tensor is kept). The op's
   options come from the model's flexbuffer custom options. Oracle for our detectionPostProcess.
+- st_*: raw outputs of ssd_mobilenet_v2_fpnlite_256_coco (int8) from LiteRT for one image (scores
+  stored sparsely: they are exact multiples of 1/256 and mostly 0) and the detections of the
+  reference post-processing of reference-litert.md in numpy: argmax class over 1..80 per anchor,
+  score > 0.05, corner-offset decoding on the anchors output, class-wise greedy NMS IoU 0.45
+  (suppress when IoU > 0.45; equal scores by lower anchor index), top 100.
 - person_*: raw outputs of ssdlite_mobilenet_v2_person_fp32 from LiteRT (box encodings, logits) and
   the detections of the post-processing described in reference-litert.md, in numpy: sigmoid of
   logit 1, score > 0.05, centre-size decoding with scales 10,10,5,5 on the shipped anchors,
@@ -143,7 +148,64 @@ def person_fp32():
         json.dump(record, f, indent=1)
 
 
+def greedy_nms(boxes, scores, order, iou_threshold):
+    """Greedy NMS over `order` (already sorted); boxes as ymin, xmin, ymax, xmax."""
+    keep = []
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    suppressed = set()
+    for position, i in enumerate(order):
+        if i in suppressed:
+            continue
+        keep.append(int(i))
+        rest = order[position + 1:]
+        yy0 = np.maximum(boxes[i, 0], boxes[rest, 0]); xx0 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        yy1 = np.minimum(boxes[i, 2], boxes[rest, 2]); xx1 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = np.maximum(yy1 - yy0, 0) * np.maximum(xx1 - xx0, 0)
+        iou = inter / (area[i] + area[rest] - inter)
+        suppressed.update(int(j) for j in rest[iou > iou_threshold])
+    return keep
+
+
+def st_fpnlite():
+    model = os.path.join(SHARED, "models", "ssd_mobilenet_v2_fpnlite_256_coco", "ssd_mobilenet_v2_fpnlite_10_256_int8.tflite")
+    it = Interpreter(model_path=model)
+    stem = STEMS[0]
+    names = it.get_signature_list()["serving_default"]["outputs"]
+    # The signature names the outputs, so which [N,4] tensor holds the anchors is known here.
+    result = it.get_signature_runner("serving_default")(
+        input_1=model_input(os.path.join(IMAGES, stem + ".jpg"), (256, 256), False))
+    anchors_xyxy, deltas, scores = (result[k][0] for k in ("anchors_concat", "bboxes_concat", "classes_softmax"))
+    q = np.rint(scores * 256)
+    assert np.array_equal(q / 256, scores), "scores are not multiples of 1/256"
+    rows, cols = np.nonzero(q)
+    np.stack([rows, cols, q[rows, cols]], axis=1).astype("<u2").tofile(os.path.join(OUT, f"st_{stem}_scores_sparse.u16"))
+    deltas.astype("<f4").tofile(os.path.join(OUT, f"st_{stem}_deltas.f32"))
+    anchors_xyxy.astype("<f4").tofile(os.path.join(OUT, f"st_{stem}_anchors.f32"))
+
+    s = scores.astype(np.float64)
+    cls = np.argmax(s[:, 1:], axis=1) + 1
+    best = s[np.arange(len(s)), cls]
+    a = anchors_xyxy.astype(np.float64); dl = deltas.astype(np.float64)
+    wa, ha = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]
+    x1, y1 = dl[:, 0] * wa + a[:, 0], dl[:, 1] * ha + a[:, 1]
+    x2, y2 = dl[:, 2] * wa + a[:, 2], dl[:, 3] * ha + a[:, 3]
+    boxes = np.stack([y1, x1, y2, x2], axis=1)
+    kept = []
+    for c in np.unique(cls[best > 0.05]):
+        members = np.nonzero((cls == c) & (best > 0.05))[0]
+        order = members[np.argsort(-best[members], kind="stable")]
+        kept += [(int(i), int(c)) for i in greedy_nms(boxes, best, order, 0.45)]
+    kept.sort(key=lambda ic: (-best[ic[0]], ic[0]))
+    kept = kept[:100]
+    record = {"stem": stem, "shape": list(scores.shape), "output_names": names,
+              "detections": [{"anchor": i, "class": c, "score": float(best[i]), "box_yxyx": [float(v) for v in boxes[i]]}
+                             for i, c in kept]}
+    with open(os.path.join(OUT, "st_reference.json"), "w") as f:
+        json.dump(record, f, indent=1)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     v1_quant()
     person_fp32()
+    st_fpnlite()
