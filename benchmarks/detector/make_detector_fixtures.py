@@ -35,6 +35,9 @@ SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared"
 IMAGES = os.path.join(SHARED, "data", "coco-val2017-subset", "images")
 OUT = os.path.join(ROOT, "Tests", "DetectorTests", "Fixtures")
 STEMS = ["000000000139", "000000000802", "000000005001"]
+# Two images for the v1 post-process (both have exact score ties among their 10 outputs); kept
+# to two so the fixtures stay under 1 MB.
+V1_STEMS = ["000000000802", "000000005001"]
 # The person model gets images with many people (338304: 14 annotated persons).
 PERSON_STEMS = ["000000000139", "000000338304", "000000005001"]
 
@@ -79,7 +82,7 @@ def v1_quant():
                          "anchors": details[anchors_i]["shape"].tolist()},
               "images": []}
     inp = it.get_input_details()[0]
-    for stem in STEMS:
+    for stem in V1_STEMS:
         it.set_tensor(inp["index"], model_input(os.path.join(IMAGES, stem + ".jpg"), (300, 300), False))
         it.invoke()
         it.get_tensor(boxes_i).astype(np.uint8).tofile(os.path.join(OUT, f"v1quant_{stem}_boxes.u8"))
