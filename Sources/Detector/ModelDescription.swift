@@ -129,7 +129,10 @@ extension ModelDescription {
 
         let labels: LabelMap
         if let names = file.labels {
-            labels = try LabelMap.fromNames(names, backgroundColumn: labelOffset == 1 ? nil : background, source: path)
+            let byPosition = try LabelMap.fromNames(names, backgroundColumn: background, source: path)
+            // TFLite_Detection_PostProcess numbers classes without the background column.
+            let shift = labelOffset == 1 && background != nil ? 1 : 0
+            labels = LabelMap(entries: Dictionary(uniqueKeysWithValues: byPosition.entries.map { ($0.key - shift, $0.value) }))
         } else if let labelsFile = file.labelsFile {
             guard let layout = LabelMap.FileLayout(rawValue: file.labelsLayout ?? "coco_id_per_line") else {
                 throw invalid("labels_layout \"\(file.labelsLayout ?? "")\" is not coco_id_per_line or background_then_coco80")
