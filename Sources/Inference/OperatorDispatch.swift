@@ -26,6 +26,10 @@ enum OperatorDispatch {
         case "SHAPE": return try shape(b)
         case "STRIDED_SLICE": return try stridedSlice(b)
         case "TILE": return try tile(b)
+        case "TFLite_Detection_PostProcess":
+            // TODO(detector branch): call detectionPostProcess (Kernels/DetectionPostProcess.swift) with
+            // DetectionPostProcessOptions read from b.customOptions, dequantizing uint8 inputs first.
+            throw KernelError.unsupported("TFLite_Detection_PostProcess is not wired yet")
         default:
             throw KernelError.unsupported("no kernel for operator \(b.name)")
         }
