@@ -34,6 +34,9 @@ struct ExecutionPlan {
     let arenaBytes: Int
     let memory: TensorMemory
 
+    /// Largest single tensor the planner accepts.
+    static let maxTensorBytes = 4 << 30
+
     struct Failure: Error {
         let message: String
     }
@@ -123,6 +126,16 @@ struct ExecutionPlan {
             for (i, shape) in zip(op.outputs, shapes) {
                 if model.constantData(of: graph.tensors[i]) != nil {
                     throw fail(op, "writes tensor \(i), which is a constant")
+                }
+                // A corrupt or hostile file must not make us try to allocate absurd tensors.
+                var bytes = tensors[i].type.byteSize ?? 1
+                for dim in shape {
+                    let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
+                    guard !overflow, dim >= 0, product <= Self.maxTensorBytes else {
+                        throw fail(op, "output tensor \(i) would have shape \(shape), over the "
+                            + "\(Self.maxTensorBytes >> 30) GiB limit")
+                    }
+                    bytes = product
                 }
                 tensors[i].shape = shape
             }
