@@ -17,10 +17,11 @@ import Testing
         #expect(zip(d.cocoBox, [50.0, 10, 100, 40]).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
-    @Test func boxesAreClippedToTheImage() {
-        let d = Detection(box: NormalizedBox(ymin: -0.2, xmin: 0.5, ymax: 1.3, xmax: 1.1), imageWidth: 10, imageHeight: 20,
+    /// Boxes reaching outside the image stay as the model gave them (as in the reference runs).
+    @Test func boxesAreScaledNotClipped() {
+        let d = Detection(box: NormalizedBox(ymin: -0.25, xmin: 0.5, ymax: 1.25, xmax: 1.1), imageWidth: 10, imageHeight: 20,
                           categoryID: 1, label: "person", score: 1)
-        #expect(d.ymin == 0 && d.ymax == 20 && d.xmin == 5 && d.xmax == 10)
+        #expect(d.ymin == -5 && d.ymax == 25 && d.xmin == 5 && abs(d.xmax - 11) < 1e-5)
     }
 
     @Test func postProcessedDescriptionWithNamesSkipsBackground() throws {

@@ -25,8 +25,8 @@ import Testing
             let score = float(reference["score"]!)
             let match = detections.first { d in
                 abs(d.score - score) < 1e-3
-                    && abs(d.ymin - Double(max(b[0], 0)) * Double(image.height)) < 0.5
-                    && abs(d.xmin - Double(max(b[1], 0)) * Double(image.width)) < 0.5
+                    && abs(d.ymin - Double(b[0]) * Double(image.height)) < 0.5
+                    && abs(d.xmin - Double(b[1]) * Double(image.width)) < 0.5
             }
             #expect(match != nil, "no detection near score \(score) box \(b)")
         }
