@@ -42,10 +42,10 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"]),
-        .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"]),
+        .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"], exclude: ["Fixtures"]),
+        .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Telemetry"]),

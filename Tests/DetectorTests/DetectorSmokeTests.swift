@@ -1,6 +1,0 @@
-import Testing
-@testable import Detector
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}
