@@ -14,15 +14,36 @@ public final class SSDDetector {
     public let inputSpec: ImageInputSpec
     private let rawDecoder: RawOutputDecoder?
 
+    /// Evaluation post-processing a caller may set instead of the description's (raw-output models
+    /// only: a graph with TFLite_Detection_PostProcess does its own NMS).
+    public struct PostProcessingOverrides: Sendable, Equatable {
+        public var iouThreshold: Float?
+        public var scoreThreshold: Float?
+        public var maxDetections: Int?
+        public init(iouThreshold: Float? = nil, scoreThreshold: Float? = nil, maxDetections: Int? = nil) {
+            self.iouThreshold = iouThreshold
+            self.scoreThreshold = scoreThreshold
+            self.maxDetections = maxDetections
+        }
+    }
+
     /// Loads the model, resolves its description (see DescriptionResolver) and plans the interpreter.
-    public init(modelPath: String, descriptionPath: String? = nil, options: Interpreter.Options = .init()) throws {
+    public init(modelPath: String, descriptionPath: String? = nil, options: Interpreter.Options = .init(),
+                overrides: PostProcessingOverrides = .init()) throws {
         self.modelPath = modelPath
         let model = try TFLiteModel(contentsOf: URL(fileURLWithPath: modelPath))
         let graph = model.mainSubgraph
         let hasPostProcess = graph.operators.contains { model.code(of: $0).name == "TFLite_Detection_PostProcess" }
         let summary = GraphSummary(outputs: graph.outputs.map { .init(name: graph.tensors[$0].name, shape: graph.tensors[$0].shape) },
                                    hasDetectionPostProcess: hasPostProcess)
-        description = try DescriptionResolver.resolve(modelPath: modelPath, explicitDescription: descriptionPath, graph: summary)
+        var resolved = try DescriptionResolver.resolve(modelPath: modelPath, explicitDescription: descriptionPath, graph: summary)
+        if case var .raw(raw) = resolved.outputs {
+            if let iou = overrides.iouThreshold { raw.nms.iouThreshold = iou }
+            if let score = overrides.scoreThreshold { raw.nms.scoreThreshold = score }
+            if let maxDetections = overrides.maxDetections { raw.nms.maxDetections = maxDetections }
+            resolved.outputs = .raw(raw)
+        }
+        description = resolved
         interpreter = try Interpreter(model: model, options: options)
 
         guard interpreter.inputs.count == 1, let input = interpreter.inputs.first, input.shape.count == 4,

@@ -52,6 +52,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("interval-ms"), help: "Sampling interval in ms (default 10).")
     var intervalMs: Double?
 
+    @Option(help: "COCO annotations to score accuracy on (default: the shared val2017 subset).")
+    var annotations: String?
+
+    @Option(name: .customLong("images-dir"), help: "Folder of the annotated images (default: the shared val2017 subset's).")
+    var imagesDirectory: String?
+
     @Option(help: "Output directory (default results/<UTC timestamp>); must not exist yet.")
     var output: String?
 
@@ -110,11 +116,34 @@ struct RunCommand: ParsableCommand {
     }
 
     /// THE wiring point: the workloads (model → detections, timed per inference) and the accuracy
-    /// provider (COCO evaluation) for a plan. The real detector and evaluator plug in here.
+    /// provider (COCO evaluation on the same images) for a plan.
     func makeWorkloads(plan: RunPlan, data: DataDirectory?) throws
         -> (workloads: [any InferenceWorkload], accuracy: (any AccuracyProvider)?) {
-        throw UserFacingError("detector not wired yet: `run` needs the Detector and COCO evaluator, which are not "
-                              + "merged; the harness itself is tested with a placeholder workload (HarnessTests)")
+        let subset = "data/coco-val2017-subset"
+        guard let annotationPath = annotations ?? data.map({ $0.path("\(subset)/instances_val2017_subset.json") }),
+              let imagesPath = imagesDirectory ?? data.map({ $0.path("\(subset)/images") }) else {
+            throw UserFacingError("no images to run on: pass --annotations and --images-dir, or --data DIR")
+        }
+        let evaluationSet: EvaluationImageSet
+        do {
+            evaluationSet = try EvaluationImageSet(annotationPath: annotationPath, imagesDirectory: imagesPath,
+                                                   limit: plan.settings.images)
+        } catch {
+            throw UserFacingError("\(error)")
+        }
+        let imagePaths = evaluationSet.images.map(\.path)
+        var workloads: [any InferenceWorkload] = []
+        for model in plan.models {
+            let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? Int) ?? nil
+            for threads in plan.threads {
+                let configuration = RunConfiguration(
+                    key: ConfigurationKey(modelID: model.id, threads: threads), precision: model.precision,
+                    modelPath: model.path, modelSizeBytes: size)
+                workloads.append(DetectorWorkload(configuration: configuration, imagePaths: imagePaths))
+            }
+        }
+        let progress = TerminalProgress()
+        return (workloads, DetectorAccuracy(evaluationSet: evaluationSet, progress: { progress.note($0) }))
     }
 
     func makePlan(data: DataDirectory?) throws -> RunPlan {
