@@ -66,7 +66,6 @@ SELECTION = [
     (FPN, 209, {"keep_last": 2}),              # concatenation int8
     (FPN, 202, {"unique": True}),              # dequantize int8 (softmax scale)
     (FPN, 210, {"unique": True}),              # dequantize int8
-    (FPN, 145, {}),                            # tile int8
     (PERSON, 0, {"unique": True}),             # quantize uint8 -> int8
     (PERSON, 1, {"corner": 31, "channels": 8}),  # int8 per-channel 3x3 stride 2 conv, RELU6
     (PERSON, 108, {}),                         # int8 per-channel 1x1 conv
