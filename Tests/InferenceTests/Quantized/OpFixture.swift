@@ -130,3 +130,18 @@ func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafeBufferPointer<T>?) t
     if let array { return try array.withUnsafeBufferPointer { try body($0) } }
     return try body(nil)
 }
+
+/// Runs the int8 or uint8 instantiation of a generic check, by the fixture tensor's type.
+protocol ElementCheck {
+    func run<T: Quantized.Element>(_ type: T.Type) throws -> Mismatch
+}
+
+extension OpFixture.Tensor {
+    func check(_ body: some ElementCheck) throws -> Mismatch {
+        switch type {
+        case "int8": return try body.run(Int8.self)
+        case "uint8": return try body.run(UInt8.self)
+        default: throw FixtureError("\(name): expected an int8 or uint8 tensor, got \(type)")
+        }
+    }
+}

@@ -1,6 +1,8 @@
-// RESIZE_BILINEAR on 8-bit tensors in 10-bit fixed-point coordinates, as
-// reference_ops::ResizeBilinearInteger (LiteRT's reference kernel for int8) computes it. The four
-// weighted neighbours are summed in int64 with 20 fractional bits and rounded half away from zero.
+// RESIZE_BILINEAR on 8-bit tensors, following the two paths of LiteRT's reference kernel
+// (resize_bilinear.cc): int8 uses reference_ops::ResizeBilinearInteger, 10-bit fixed-point source
+// coordinates with the four weighted neighbours summed in int64 (20 fractional bits) and rounded
+// half away from zero; uint8 uses the templated float reference_ops::ResizeBilinear, float
+// coordinates and weights, + 0.5 and truncation.
 
 extension Quantized {
     /// input [N, H, W, C] -> output [N, outputHeight, outputWidth, C]; quantization passes through.
@@ -23,6 +25,12 @@ extension Quantized {
         try requireCount(input, batches * inputHeight * inputWidth * depth, "RESIZE_BILINEAR input")
         try requireCount(output, batches * outputHeight * outputWidth * depth, "RESIZE_BILINEAR output")
         guard inputHeight >= 1, inputWidth >= 1 else { return }
+        if T.self == UInt8.self {
+            resizeBilinearInFloat(input, batches: batches, inputHeight: inputHeight, inputWidth: inputWidth,
+                                  depth: depth, output: output, outputHeight: outputHeight, outputWidth: outputWidth,
+                                  alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
+            return
+        }
 
         let one: Int32 = 1 << 10
         func scale(_ inputSize: Int, _ outputSize: Int) -> Int32 {
@@ -62,6 +70,50 @@ extension Quantized {
                             + Int64(input[bottomRight + c].widened) * dy * dx
                         let round: Int64 = sum > 0 ? (1 << 19) : -(1 << 19)
                         output[outputIndex] = T(truncatingIfNeeded: (sum + round) / (1 << 20))
+                        outputIndex += 1
+                    }
+                }
+            }
+        }
+    }
+
+    private static func resizeBilinearInFloat<T: Element>(
+        _ input: UnsafeBufferPointer<T>, batches: Int, inputHeight: Int, inputWidth: Int, depth: Int,
+        output: UnsafeMutableBufferPointer<T>, outputHeight: Int, outputWidth: Int,
+        alignCorners: Bool, halfPixelCenters: Bool
+    ) {
+        func scale(_ inputSize: Int, _ outputSize: Int) -> Float {
+            if alignCorners && outputSize > 1 { return Float(inputSize - 1) / Float(outputSize - 1) }
+            return Float(inputSize) / Float(outputSize)
+        }
+        func interpolation(_ index: Int, _ scale: Float, _ inputSize: Int) -> (Float, Int, Int) {
+            let scaled = halfPixelCenters ? (Float(index) + 0.5) * scale - 0.5 : Float(index) * scale
+            let lower = max(Int(scaled.rounded(.down)), 0)
+            let upper = min(Int(scaled.rounded(.up)), inputSize - 1)
+            return (scaled, lower, upper)
+        }
+        let heightScale = scale(inputHeight, outputHeight)
+        let widthScale = scale(inputWidth, outputWidth)
+        var outputIndex = 0
+        for batch in 0..<batches {
+            for y in 0..<outputHeight {
+                let (inputY, y0, y1) = interpolation(y, heightScale, inputHeight)
+                let dy = inputY - Float(y0)
+                for x in 0..<outputWidth {
+                    let (inputX, x0, x1) = interpolation(x, widthScale, inputWidth)
+                    let dx = inputX - Float(x0)
+                    let row0 = (batch * inputHeight + y0) * inputWidth
+                    let row1 = (batch * inputHeight + y1) * inputWidth
+                    let topLeft = (row0 + x0) * depth, topRight = (row0 + x1) * depth
+                    let bottomLeft = (row1 + x0) * depth, bottomRight = (row1 + x1) * depth
+                    for c in 0..<depth {
+                        // Same operation order as the C++ expression, so float rounding matches.
+                        var sum = Float(input[topLeft + c].widened) * (1 - dy) * (1 - dx)
+                        sum = sum + Float(input[bottomLeft + c].widened) * dy * (1 - dx)
+                        sum = sum + Float(input[topRight + c].widened) * (1 - dy) * dx
+                        sum = sum + Float(input[bottomRight + c].widened) * dy * dx
+                        let value = Int32(clampingToInt32: (sum + 0.5).rounded(.towardZero))
+                        output[outputIndex] = T(clamped: min(max(value, T.minimumValue), T.maximumValue))
                         outputIndex += 1
                     }
                 }
