@@ -1,1 +1,0 @@
-// The Inference module; see README.md for how the modules fit together.

@@ -1,0 +1,203 @@
+import Foundation
+import TFLiteModel
+
+/// Runs a TFLite model's main subgraph with the reference kernels.
+///
+/// Loading plans everything once (shapes, folding, one arena for all activations, kernels bound to
+/// fixed pointers); `invoke()` then only runs the kernels. Not thread-safe: one invocation at a time.
+public final class Interpreter {
+    /// How float models' weights are computed with.
+    public enum WeightPrecision: String, Sendable, CaseIterable {
+        /// float16 weights (behind DEQUANTIZE) are widened to float32 once at load.
+        case float32
+        /// Convolutions read float16 weights and widen each on the fly: half the weight memory traffic.
+        case float16OnTheFly = "float16-on-the-fly"
+    }
+
+    public struct Options: Sendable {
+        public var weightPrecision: WeightPrecision
+        public init(weightPrecision: WeightPrecision = .float32) { self.weightPrecision = weightPrecision }
+    }
+
+    /// A graph input or output: what a caller must feed or will read.
+    public struct TensorInfo: Sendable, Equatable {
+        /// Index in the subgraph's tensor list.
+        public let tensorIndex: Int
+        public let name: String
+        public let shape: [Int]
+        public let type: TFLiteModel.TensorType
+        public let quantization: TFLiteModel.Quantization?
+
+        public var elementCount: Int { shape.reduce(1, *) }
+        public var byteCount: Int { elementCount * (type.byteSize ?? 0) }
+    }
+
+    /// A copy of a tensor's contents.
+    public struct TensorValue: Sendable {
+        public let info: TensorInfo
+        /// Little-endian element bytes in C order, exactly as the graph produced them.
+        public let bytes: [UInt8]
+
+        public init(info: TensorInfo, bytes: [UInt8]) {
+            self.info = info
+            self.bytes = bytes
+        }
+
+        /// The values when the tensor is FLOAT32, else nil.
+        public var floats: [Float]? {
+            guard info.type == .float32 else { return nil }
+            return bytes.withUnsafeBytes { raw in
+                (0..<info.elementCount).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+            }
+        }
+    }
+
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public let model: TFLiteModel
+    public let options: Options
+    public let inputs: [TensorInfo]
+    public let outputs: [TensorInfo]
+    /// Bytes of the activation arena (all intermediate tensors, inputs and outputs share it).
+    public let peakArenaBytes: Int
+    /// Bytes of constants held after folding (weights, folded tensors).
+    public var constantBytes: Int { plan.memory.totalBytes }
+
+    private let plan: ExecutionPlan
+    private let arena: UnsafeMutableRawPointer
+    private let kernels: [OperatorDispatch.Kernel]
+
+    public init(model: TFLiteModel, options: Options = Options()) throws {
+        self.model = model
+        self.options = options
+        let plan: ExecutionPlan
+        do {
+            plan = try ExecutionPlan(model: model, weightPrecision: options.weightPrecision)
+        } catch let failure as ExecutionPlan.Failure {
+            throw Error(description: "model \(model.fileName): \(failure.message)")
+        }
+        self.plan = plan
+        self.peakArenaBytes = plan.arenaBytes
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, 1), alignment: 64)
+        arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, 1))
+        self.arena = arena
+
+        let graph = model.mainSubgraph
+        func bound(_ i: Int) -> BoundTensor? {
+            let t = plan.tensors[i]
+            let data: UnsafeMutableRawPointer
+            var float16 = false
+            switch t.storage {
+            case .none: return nil
+            case let .constant(p): data = p
+            case let .float16Weights(p): data = p; float16 = true
+            case let .arena(offset): data = arena + offset
+            }
+            return BoundTensor(index: i, shape: t.shape, type: t.type, quantization: t.quantization, data: data,
+                               holdsFloat16Weights: float16)
+        }
+        var kernels: [OperatorDispatch.Kernel] = []
+        var problems: [String] = []
+        for opIndex in plan.runtimeOperators {
+            let op = graph.operators[opIndex]
+            let name = model.code(of: op).name
+            var custom: FlexBufferMap?
+            if !op.customOptions.isEmpty {
+                do {
+                    custom = try FlexBufferMap(model.bytes[op.customOptions])
+                } catch {
+                    problems.append("operator \(opIndex) (\(name)): custom options: \(error)")
+                    continue
+                }
+            }
+            let outputs = op.outputs.compactMap(bound)
+            let binding = OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
+                                          outputs: outputs, customOptions: custom)
+            do {
+                kernels.append(try OperatorDispatch.kernel(for: binding))
+            } catch let error as KernelError {
+                problems.append("operator \(opIndex) (\(name)): \(error.message)")
+            }
+        }
+        if !problems.isEmpty {
+            arena.deallocate()
+            let shown = problems.prefix(8).joined(separator: "; ")
+            let more = problems.count > 8 ? " (and \(problems.count - 8) more)" : ""
+            throw Error(description: "model \(model.fileName): cannot run \(problems.count) operator(s): \(shown)\(more)")
+        }
+        self.kernels = kernels
+
+        func info(_ i: Int) -> TensorInfo {
+            TensorInfo(tensorIndex: i, name: graph.tensors[i].name, shape: plan.tensors[i].shape,
+                       type: plan.tensors[i].type, quantization: plan.tensors[i].quantization)
+        }
+        self.inputs = graph.inputs.map(info)
+        self.outputs = graph.outputs.map(info)
+    }
+
+    deinit { arena.deallocate() }
+
+    private func inputPointer(_ index: Int, byteCount: Int, type: TFLiteModel.TensorType?) throws -> UnsafeMutableRawPointer {
+        guard index >= 0 && index < inputs.count else {
+            throw Error(description: "input \(index) does not exist (the model has \(inputs.count))")
+        }
+        let info = inputs[index]
+        if let type, type != info.type {
+            throw Error(description: "input \(index) '\(info.name)' is \(info.type.name), was given \(type.name)")
+        }
+        guard byteCount == info.byteCount else {
+            throw Error(description: "input \(index) '\(info.name)' \(info.shape) \(info.type.name) needs "
+                + "\(info.byteCount) bytes, was given \(byteCount)")
+        }
+        guard case let .arena(offset) = plan.tensors[info.tensorIndex].storage else {
+            throw Error(description: "input \(index) '\(info.name)' is not used by the graph")
+        }
+        return arena + offset
+    }
+
+    /// Copies raw little-endian bytes into input `index` (any type; the size must match exactly).
+    public func setInput(_ index: Int, bytes: [UInt8]) throws {
+        let p = try inputPointer(index, byteCount: bytes.count, type: nil)
+        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    /// Sets a FLOAT32 input.
+    public func setInput(_ index: Int, floats: [Float]) throws {
+        let p = try inputPointer(index, byteCount: floats.count * 4, type: .float32)
+        floats.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    /// Sets a UINT8 input.
+    public func setInput(_ index: Int, uint8 values: [UInt8]) throws {
+        let p = try inputPointer(index, byteCount: values.count, type: .uint8)
+        values.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    /// Sets an INT8 input.
+    public func setInput(_ index: Int, int8 values: [Int8]) throws {
+        let p = try inputPointer(index, byteCount: values.count, type: .int8)
+        values.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    /// Runs every operator once.
+    public func invoke() throws {
+        for kernel in kernels { kernel() }
+    }
+
+    /// A copy of output `index` after `invoke()`.
+    public func output(_ index: Int) -> TensorValue {
+        let info = outputs[index]
+        let pointer: UnsafeRawPointer
+        switch plan.tensors[info.tensorIndex].storage {
+        case let .arena(offset): pointer = UnsafeRawPointer(arena + offset)
+        case let .constant(p), let .float16Weights(p): pointer = UnsafeRawPointer(p)
+        case .none: return TensorValue(info: info, bytes: [UInt8](repeating: 0, count: info.byteCount))
+        }
+        return TensorValue(info: info, bytes: [UInt8](UnsafeRawBufferPointer(start: pointer, count: info.byteCount)))
+    }
+
+    /// Number of operators run per invocation and folded at load.
+    public var operatorCounts: (runtime: Int, folded: Int) { (plan.runtimeOperators.count, plan.foldedOperators.count) }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import TFLiteModel
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}
