@@ -15,14 +15,22 @@ extension Quantized {
         output: UnsafeMutableBufferPointer<T>, outputShape: [Int],
         params: ConvParams
     ) throws {
+        try checkConv2D(inputShape: inputShape, filterShape: filterShape, outputShape: outputShape, params: params)
+        try requireCount(input, inputShape.reduce(1, *), "CONV_2D input")
+        try requireCount(filter, filterShape.reduce(1, *), "CONV_2D filter")
+        try requireCount(output, outputShape.reduce(1, *), "CONV_2D output")
+        if let bias { try requireCount(bias, filterShape[0], "CONV_2D bias") }
+        conv2DUnchecked(input: input, inputShape: inputShape, filter: filter, filterShape: filterShape,
+                        bias: bias, output: output, outputShape: outputShape, params: params)
+    }
+
+    /// The shape and parameter checks of conv2D, for callers that check once and run many times.
+    public static func checkConv2D(inputShape: [Int], filterShape: [Int], outputShape: [Int], params: ConvParams) throws {
         try requireRank(inputShape, 4, "CONV_2D input")
         try requireRank(filterShape, 4, "CONV_2D filter")
         try requireRank(outputShape, 4, "CONV_2D output")
-        let batches = inputShape[0], inputHeight = inputShape[1], inputWidth = inputShape[2]
-        let inputDepth = inputShape[3]
-        let outputDepth = filterShape[0], filterHeight = filterShape[1], filterWidth = filterShape[2]
-        let filterDepth = filterShape[3]
-        let outputHeight = outputShape[1], outputWidth = outputShape[2]
+        let batches = inputShape[0], inputDepth = inputShape[3]
+        let outputDepth = filterShape[0], filterDepth = filterShape[3]
         guard filterDepth > 0, inputDepth % filterDepth == 0, outputDepth % (inputDepth / filterDepth) == 0 else {
             throw KernelError("CONV_2D: filter depth \(filterDepth) does not divide input depth \(inputDepth) into groups")
         }
@@ -32,11 +40,23 @@ extension Quantized {
         guard params.outputMultipliers.count == outputDepth else {
             throw KernelError("CONV_2D: \(params.outputMultipliers.count) output multipliers for \(outputDepth) channels")
         }
-        try requireCount(input, batches * inputHeight * inputWidth * inputDepth, "CONV_2D input")
-        try requireCount(filter, outputDepth * filterHeight * filterWidth * filterDepth, "CONV_2D filter")
-        try requireCount(output, batches * outputHeight * outputWidth * outputDepth, "CONV_2D output")
-        if let bias { try requireCount(bias, outputDepth, "CONV_2D bias") }
+    }
 
+    /// conv2D without its checks: the caller has run checkConv2D and sized the buffers from the shapes.
+    @_specialize(where T == UInt8)
+    @_specialize(where T == Int8)
+    static func conv2DUnchecked<T: Element>(
+        input: UnsafeBufferPointer<T>, inputShape: [Int],
+        filter: UnsafeBufferPointer<T>, filterShape: [Int],
+        bias: UnsafeBufferPointer<Int32>?,
+        output: UnsafeMutableBufferPointer<T>, outputShape: [Int],
+        params: ConvParams
+    ) {
+        let batches = inputShape[0], inputHeight = inputShape[1], inputWidth = inputShape[2]
+        let inputDepth = inputShape[3]
+        let outputDepth = filterShape[0], filterHeight = filterShape[1], filterWidth = filterShape[2]
+        let filterDepth = filterShape[3]
+        let outputHeight = outputShape[1], outputWidth = outputShape[2]
         let filtersPerGroup = outputDepth / (inputDepth / filterDepth)
         let inputOffset = params.inputOffset, filterOffset = params.filterOffset
         let outputOffset = params.outputOffset

@@ -14,27 +14,47 @@ extension Quantized {
         output: UnsafeMutableBufferPointer<T>, outputShape: [Int],
         params: ConvParams
     ) throws {
+        try checkDepthwiseConv2D(inputShape: inputShape, filterShape: filterShape, outputShape: outputShape, params: params)
+        try requireCount(input, inputShape.reduce(1, *), "DEPTHWISE_CONV_2D input")
+        try requireCount(filter, filterShape.reduce(1, *), "DEPTHWISE_CONV_2D filter")
+        try requireCount(output, outputShape.reduce(1, *), "DEPTHWISE_CONV_2D output")
+        if let bias { try requireCount(bias, filterShape[3], "DEPTHWISE_CONV_2D bias") }
+        depthwiseConv2DUnchecked(input: input, inputShape: inputShape, filter: filter, filterShape: filterShape,
+                                 bias: bias, output: output, outputShape: outputShape, params: params)
+    }
+
+    /// The shape and parameter checks of depthwiseConv2D, for callers that check once and run many times.
+    public static func checkDepthwiseConv2D(inputShape: [Int], filterShape: [Int], outputShape: [Int], params: ConvParams) throws {
         try requireRank(inputShape, 4, "DEPTHWISE_CONV_2D input")
         try requireRank(filterShape, 4, "DEPTHWISE_CONV_2D filter")
         try requireRank(outputShape, 4, "DEPTHWISE_CONV_2D output")
+        let outputDepth = inputShape[3] * params.depthMultiplier
+        guard params.depthMultiplier >= 1, filterShape[0] == 1, filterShape[3] == outputDepth,
+              outputShape[0] == inputShape[0], outputShape[3] == outputDepth else {
+            throw KernelError("DEPTHWISE_CONV_2D: input \(inputShape), filter \(filterShape), output \(outputShape) and depth multiplier \(params.depthMultiplier) do not fit")
+        }
+        guard params.outputMultipliers.count == outputDepth else {
+            throw KernelError("DEPTHWISE_CONV_2D: \(params.outputMultipliers.count) output multipliers for \(outputDepth) channels")
+        }
+    }
+
+    /// depthwiseConv2D without its checks: the caller has run checkDepthwiseConv2D and sized the
+    /// buffers from the shapes.
+    @_specialize(where T == UInt8)
+    @_specialize(where T == Int8)
+    static func depthwiseConv2DUnchecked<T: Element>(
+        input: UnsafeBufferPointer<T>, inputShape: [Int],
+        filter: UnsafeBufferPointer<T>, filterShape: [Int],
+        bias: UnsafeBufferPointer<Int32>?,
+        output: UnsafeMutableBufferPointer<T>, outputShape: [Int],
+        params: ConvParams
+    ) {
         let batches = inputShape[0], inputHeight = inputShape[1], inputWidth = inputShape[2]
         let inputDepth = inputShape[3]
         let filterHeight = filterShape[1], filterWidth = filterShape[2]
         let depthMultiplier = params.depthMultiplier
         let outputDepth = inputDepth * depthMultiplier
         let outputHeight = outputShape[1], outputWidth = outputShape[2]
-        guard filterShape[0] == 1, filterShape[3] == outputDepth,
-              outputShape[0] == batches, outputShape[3] == outputDepth else {
-            throw KernelError("DEPTHWISE_CONV_2D: input \(inputShape), filter \(filterShape), output \(outputShape) and depth multiplier \(depthMultiplier) do not fit")
-        }
-        guard params.outputMultipliers.count == outputDepth else {
-            throw KernelError("DEPTHWISE_CONV_2D: \(params.outputMultipliers.count) output multipliers for \(outputDepth) channels")
-        }
-        try requireCount(input, batches * inputHeight * inputWidth * inputDepth, "DEPTHWISE_CONV_2D input")
-        try requireCount(filter, filterHeight * filterWidth * outputDepth, "DEPTHWISE_CONV_2D filter")
-        try requireCount(output, batches * outputHeight * outputWidth * outputDepth, "DEPTHWISE_CONV_2D output")
-        if let bias { try requireCount(bias, outputDepth, "DEPTHWISE_CONV_2D bias") }
-
         let inputOffset = params.inputOffset, filterOffset = params.filterOffset
         let outputOffset = params.outputOffset
         let low = params.activation.minimum, high = params.activation.maximum
