@@ -104,11 +104,20 @@ extension Quantized {
         var multipliers: [Multiplier] = []
         multipliers.reserveCapacity(channels)
         for channel in 0..<channels {
-            let filterScale = Double(filter.isPerChannel ? filter.scales[channel] : filter.scales[0])
+            let filterScale = filter.isPerChannel ? filter.scales[channel] : filter.scales[0]
             guard filterScale.isFinite, filterScale >= 0 else {
                 throw KernelError("\(what) filter: scale \(filterScale) of channel \(channel) is not a finite non-negative number")
             }
-            multipliers.append(try quantizeMultiplier(inputScale * filterScale / outputScale))
+            let real: Double
+            if T.self == UInt8.self {
+                // The uint8 kernels use the legacy per-tensor multiplier (GetQuantizedConvolutionMultipler),
+                // whose input * filter product is a float product; it changes the last bits of the
+                // multiplier and, rarely, an output by one.
+                real = Double(input.scale * filterScale) / outputScale
+            } else {
+                real = inputScale * Double(filterScale) / outputScale
+            }
+            multipliers.append(try quantizeMultiplier(real))
         }
         let rows = try paddedDimension(padding, inputSize: inputShape[1], filterSize: filterShape[1],
                                        stride: strideHeight, dilation: dilationHeight)
