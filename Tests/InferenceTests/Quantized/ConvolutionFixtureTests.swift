@@ -64,6 +64,6 @@ func depthwiseConv2DMatchesReference(name: String) throws {
 
 @Test func convolutionFixturesArePresent() {
     // The parameterised tests above would pass vacuously without fixtures.
-    #expect(OpFixture.names(for: "conv_2d").count >= 14)
+    #expect(OpFixture.names(for: "conv_2d").count >= 15)
     #expect(OpFixture.names(for: "depthwise_conv_2d").count >= 9)
 }

@@ -19,6 +19,7 @@ Run from the repository root:  python3 Tests/InferenceTests/Quantized/Fixtures/m
 """
 import base64
 import json
+import math
 import os
 import sys
 
@@ -45,6 +46,7 @@ SELECTION = [
     (V1, 31, {"channels": 16}),                # uint8 1x1 conv, RELU6
     (V1, 34, {"channels": 16}),                # uint8 3x3 stride 2 SAME conv, RELU6, 2x2 -> 1x1
     (V1, 30, {"channels": 12}),                # uint8 3x3 stride 2 SAME conv, RELU6, 5x5 -> 3x3
+    (V1, 20, {"sensitive_pixels": True, "image": "000000010764.jpg"}),  # uint8 1x1 conv: legacy multiplier
     (V1, 23, {"channels": 16}),                # uint8 depthwise stride 2 SAME
     (V1, 25, {"channels": 16}),                # uint8 depthwise stride 1 SAME
     (V1, 57, {}),                              # uint8 concatenation, inputs with other scales
@@ -79,10 +81,10 @@ SELECTION = [
 ]
 
 
-def load_image(shape, dtype):
+def load_image(shape, dtype, image_path=IMAGE):
     """COCO image resized (PIL bilinear) to the model input, raw pixel values."""
     height, width = int(shape[1]), int(shape[2])
-    image = Image.open(os.path.join(SHARED, IMAGE)).convert("RGB").resize((width, height), Image.BILINEAR)
+    image = Image.open(os.path.join(SHARED, image_path)).convert("RGB").resize((width, height), Image.BILINEAR)
     return np.asarray(image, dtype=dtype)[None, ...]
 
 
@@ -99,13 +101,13 @@ def reference_model_bytes(model_path):
     return bytes(builder.Output())
 
 
-def run_reference(model_path):
+def run_reference(model_path, image_path=IMAGE):
     interpreter = Interpreter(model_content=reference_model_bytes(model_path),
                               experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
                               experimental_preserve_all_tensors=True)
     interpreter.allocate_tensors()
     detail = interpreter.get_input_details()[0]
-    interpreter.set_tensor(detail["index"], load_image(detail["shape"], detail["dtype"]))
+    interpreter.set_tensor(detail["index"], load_image(detail["shape"], detail["dtype"], image_path))
     interpreter.invoke()
     return interpreter
 
@@ -162,6 +164,60 @@ def same_padding_before(size, kernel, stride):
     return total // 2
 
 
+def tflite_quantize_multiplier(real):
+    """QuantizeMultiplier (quantization_util.cc), to pick fixture elements; the expected values
+    themselves always come from LiteRT."""
+    fraction, exponent = math.frexp(real)
+    fixed = int(math.floor(abs(fraction) * 2 ** 31 + 0.5))
+    if fixed == 2 ** 31:
+        fixed //= 2
+        exponent += 1
+    return fixed, exponent
+
+
+def tflite_rescale(acc, multiplier, shift):
+    """MultiplyByQuantizedMultiplier on int64 arrays (C-style truncating division)."""
+    acc = acc * (1 << max(shift, 0))
+    product = acc * multiplier
+    nudged = product + np.where(product >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.sign(nudged) * (np.abs(nudged) // (1 << 31))
+    right = max(-shift, 0)
+    mask = (1 << right) - 1
+    remainder = high & mask
+    threshold = (mask >> 1) + (high < 0)
+    return (high >> right) + (remainder > threshold)
+
+
+def sensitive_pixels_crop(options, ins, outs):
+    """For a uint8 1x1 stride-1 conv (each output pixel reads only its own input pixel), keep the
+    pixels and output channels whose value depends on whether the per-tensor multiplier uses a float
+    or a double input*filter product, plus a few others; pixels become one row."""
+    (xd, x), (wd, w), (bd, b) = ins
+    yd, y = outs[0]
+    assert w.shape[1:3] == (1, 1) and options["strideH"] == options["strideW"] == 1
+    depth = x.shape[-1]
+    xs = x.reshape(-1, depth).astype(np.int64) - int(xd["quantization_parameters"]["zero_points"][0])
+    ws = w.reshape(w.shape[0], depth).astype(np.int64) - int(wd["quantization_parameters"]["zero_points"][0])
+    acc = xs @ ws.T + b.astype(np.int64)[None, :]
+    s_in = np.float32(xd["quantization_parameters"]["scales"][0])
+    s_w = np.float32(wd["quantization_parameters"]["scales"][0])
+    s_out = float(yd["quantization_parameters"]["scales"][0])
+    zp_out = int(yd["quantization_parameters"]["zero_points"][0])
+    outputs = []
+    for real in (float(np.float32(s_in * s_w)) / s_out, float(s_in) * float(s_w) / s_out):
+        outputs.append(np.clip(tflite_rescale(acc, *tflite_quantize_multiplier(real)) + zp_out, 0, 255))
+    pixels, channels = np.nonzero(outputs[0] != outputs[1])
+    assert len(pixels) > 0, "no element depends on the multiplier's product precision"
+    keep_pixels = sorted(set(pixels.tolist()) | set(range(8)))
+    keep_channels = sorted(set(channels.tolist()) | set(range(4)))
+    x2 = x.reshape(-1, depth)[keep_pixels][None, None]
+    y2 = y.reshape(-1, y.shape[-1])[keep_pixels][:, keep_channels][None, None]
+    ins = [(xd, x2), (wd, w[keep_channels]), (bd, b[keep_channels])]
+    note = (f"1x1 conv: pixels {keep_pixels} as one row and output channels {keep_channels}, where "
+            f"{len(pixels)} elements depend on the multiplier's float vs double product")
+    return ins, [(yd, y2)], note
+
+
 def crop_fixture(op_name, options, inputs, outputs, crop):
     """inputs/outputs: lists of (detail, array). Returns records and a description of the crop."""
     notes = []
@@ -179,6 +235,9 @@ def crop_fixture(op_name, options, inputs, outputs, crop):
         outs[0] = (outs[0][0], outs[0][1][:, :oh, :ow, :])
         options = dict(options, padding="VALID")
         notes.append(f"top-left {n}x{n} input corner, VALID (TFLite SAME pads nothing before row/col 0 here)")
+    if op_name == "CONV_2D" and crop.get("sensitive_pixels"):
+        ins, outs, note = sensitive_pixels_crop(options, ins, outs)
+        notes.append(note)
     if op_name == "CONV_2D" and "channels" in crop:
         k = crop["channels"]
         ins[1] = (ins[1][0], ins[1][1][:k])
@@ -266,11 +325,14 @@ def main():
         if "dequantize_fp16" in crop:
             op_index, options, ins, outs, notes = fp16_dequantize_fixture(path, crop["dequantize_fp16"])
             op_name = "DEQUANTIZE"
+            image_name = "none (constant weights)"
         else:
-            if model not in cache:
+            image = os.path.join(os.path.dirname(IMAGE), crop["image"]) if "image" in crop else IMAGE
+            if (model, image) not in cache:
                 flat = schema.ModelT.InitFromPackedBuf(open(path, "rb").read(), 0)
-                cache[model] = (run_reference(path), flat)
-            interpreter, flat = cache[model]
+                cache[(model, image)] = (run_reference(path, image), flat)
+            interpreter, flat = cache[(model, image)]
+            image_name = os.path.basename(image)
             details = {t["index"]: t for t in interpreter.get_tensor_details()}
             op = interpreter._get_ops_details()[op_index]
             op_name = op["op_name"]
@@ -279,7 +341,7 @@ def main():
             outputs = [(details[i], interpreter.get_tensor(i)) for i in op["outputs"]]
             options, ins, outs, notes = crop_fixture(op_name, options, inputs, outputs, crop)
         fixture = {
-            "source": f"{model} operator {op_index}, LiteRT BUILTIN_REF, image {os.path.basename(IMAGE)}",
+            "source": f"{model} operator {op_index}, LiteRT BUILTIN_REF, image {image_name}",
             "crop": notes,
             "op": op_name,
             "options": options,
