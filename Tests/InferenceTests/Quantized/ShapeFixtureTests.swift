@@ -137,7 +137,7 @@ func poolingMatchesReference(name: String) throws {
 
 @Test func shapeFixturesArePresent() {
     // The parameterised tests above would pass vacuously without fixtures.
-    #expect(OpFixture.names(for: "concatenation").count >= 5)
+    #expect(OpFixture.names(for: "concatenation").count >= 6)
     #expect(OpFixture.names(for: "pad").count >= 2)
     #expect(OpFixture.names(for: "resize_bilinear").count >= 5)
     #expect(OpFixture.names(for: "softmax").count >= 3)

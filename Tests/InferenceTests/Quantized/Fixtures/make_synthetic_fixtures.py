@@ -191,6 +191,10 @@ def cases():
            [q8(i8, [1, 7, 7, 3], 0.05, -20)], q8(i8, [1, 4, 4, 3], 0.05, -20))
     yield ("valid_relu_uint8", OP.MAX_POOL_2D, 1, OPTIONS.Pool2DOptions, pool(PAD_VALID, 1, 2, RELU),
            [q8(u8, [1, 4, 4, 2], 0.1, 128)], q8(u8, [1, 3, 3, 2], 0.1, 128))
+    # x * 0.5 / 1.0 is a tie for every odd x: rounds half away from zero, not to even.
+    yield ("ties_uint8", OP.CONCATENATION, 1, OPTIONS.ConcatenationOptions,
+           make_options(schema.ConcatenationOptionsT, axis=0, fusedActivationFunction=NONE),
+           [q8(u8, [256], 0.5, 0), q8(u8, [16], 1.0, 0)], q8(u8, [272], 1.0, 0))
 
 
 def special_input(name, spec):
@@ -201,6 +205,8 @@ def special_input(name, spec):
         return np.concatenate([np.arange(-30, 30) * 0.125, [40.0, -40.0, 0.0625, -0.0625]]).astype(np.float32)
     if name in ("int8_to_uint8",):
         return np.arange(-128, 128, dtype=np.int8)
+    if name == "ties_uint8" and spec.shape == [256]:
+        return np.arange(256, dtype=np.uint8)
     if name == "uint8" and spec.dtype == np.uint8 and spec.shape == [256]:
         return np.arange(256, dtype=np.uint8)
     return spec.random()
