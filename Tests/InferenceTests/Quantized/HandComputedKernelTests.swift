@@ -117,3 +117,22 @@ private func run<T, U>(_ input: [T], count: Int, fill: U, _ body: (UnsafeBufferP
         }
     }
 }
+
+@Test func meanRefusesTheCasesNotReproducedFromTFLite() {
+    // int8, equal quantization, reduction off the spatial axes: LiteRT 2.3 gave outputs no formula
+    // here reproduces, so the kernel refuses rather than guesses.
+    let q = Quantized.TensorQuantization(scale: 0.1, zeroPoint: 5)
+    #expect(throws: Quantized.KernelError.self) {
+        _ = try run([Int8](repeating: 1, count: 6), count: 2, fill: Int8(0)) {
+            try Quantized.mean($0, inputShape: [2, 3], axes: [-1], keepDims: false,
+                               inputQuantization: q, output: $1, outputQuantization: q)
+        }
+    }
+    // uint8 over axes {1, 2} with keep_dims: likewise.
+    #expect(throws: Quantized.KernelError.self) {
+        _ = try run([UInt8](repeating: 1, count: 8), count: 2, fill: UInt8(0)) {
+            try Quantized.mean($0, inputShape: [1, 2, 2, 2], axes: [1, 2], keepDims: true,
+                               inputQuantization: q, output: $1, outputQuantization: q)
+        }
+    }
+}

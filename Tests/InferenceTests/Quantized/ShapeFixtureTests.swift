@@ -144,3 +144,31 @@ func poolingMatchesReference(name: String) throws {
     #expect(OpFixture.names(for: "average_pool_2d").count >= 2)
     #expect(OpFixture.names(for: "max_pool_2d").count >= 2)
 }
+
+private struct MeanCheck: ElementCheck {
+    let fixture: OpFixture
+    func run<T: Quantized.Element>(_ type: T.Type) throws -> Mismatch {
+        let input = fixture.inputs[0], output = fixture.outputs[0]
+        let axes = try fixture.inputs[1].values(Int32.self).map(Int.init)
+        var result = [T](repeating: 0, count: output.shape.reduce(1, *))
+        try input.values(T.self).withUnsafeBufferPointer { x in
+            try result.withUnsafeMutableBufferPointer {
+                try Quantized.mean(x, inputShape: input.shape, axes: axes, keepDims: try fixture.bool("keepDims"),
+                                   inputQuantization: input.quantization, output: $0,
+                                   outputQuantization: output.quantization)
+            }
+        }
+        return Mismatch.between(result, try output.values(T.self))
+    }
+}
+
+@Test("MEAN matches LiteRT reference kernels exactly", arguments: OpFixture.names(for: "mean"))
+func meanMatchesReference(name: String) throws {
+    let fixture = try OpFixture.load(name)
+    let mismatch = try fixture.inputs[0].check(MeanCheck(fixture: fixture))
+    #expect(mismatch == .none, "\(name): \(mismatch)")
+}
+
+@Test func meanFixturesArePresent() {
+    #expect(OpFixture.names(for: "mean").count >= 3)
+}

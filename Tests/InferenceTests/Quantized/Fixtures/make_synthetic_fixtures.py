@@ -195,6 +195,14 @@ def cases():
     yield ("ties_uint8", OP.CONCATENATION, 1, OPTIONS.ConcatenationOptions,
            make_options(schema.ConcatenationOptionsT, axis=0, fusedActivationFunction=NONE),
            [q8(u8, [256], 0.5, 0), q8(u8, [16], 1.0, 0)], q8(u8, [272], 1.0, 0))
+    keep = make_options(schema.ReducerOptionsT, keepDims=True)
+    drop = make_options(schema.ReducerOptionsT, keepDims=False)
+    yield ("spatial_same_int8", OP.MEAN, 2, OPTIONS.ReducerOptions, keep,
+           [q8(i8, [1, 4, 5, 3], 0.05, -7), const_i32([1, 2])], q8(i8, [1, 1, 1, 3], 0.05, -7))
+    yield ("spatial_rescaled_int8", OP.MEAN, 2, OPTIONS.ReducerOptions, keep,
+           [q8(i8, [1, 6, 5, 3], 0.05, -7), const_i32([1, 2])], q8(i8, [1, 1, 1, 3], 0.02, 3))
+    yield ("last_axis_rescaled_uint8", OP.MEAN, 1, OPTIONS.ReducerOptions, drop,
+           [q8(u8, [2, 3, 7], 0.1, 128), const_i32([2])], q8(u8, [2, 3], 0.03, 100))
 
 
 def special_input(name, spec):
