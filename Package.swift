@@ -42,8 +42,8 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"]),
+        .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"]),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"]),

@@ -34,11 +34,17 @@ struct ExecutionPlan {
     let arenaBytes: Int
     let memory: TensorMemory
 
+    /// Largest single tensor the planner accepts.
+    static let maxTensorBytes = 4 << 30
+
     struct Failure: Error {
         let message: String
     }
 
-    init(model: TFLiteModel, weightPrecision: Interpreter.WeightPrecision) throws {
+    /// `keepFoldedIntermediates` keeps constants that only folded operators read (for tests that check
+    /// every folded value); normally they are freed after planning.
+    init(model: TFLiteModel, weightPrecision: Interpreter.WeightPrecision,
+         keepFoldedIntermediates: Bool = false) throws {
         let graph = model.mainSubgraph
         let memory = TensorMemory()
         var tensors = graph.tensors.map {
@@ -86,6 +92,8 @@ struct ExecutionPlan {
             return try? OperatorDispatch.intValues(t)
         }
 
+        let shapeOnlyStandIn = memory.allocate(byteCount: 64)
+        defer { memory.release(shapeOnlyStandIn) }
         var runtime: [Int] = []
         var folded: [Int] = []
         for op in graph.operators {
@@ -119,10 +127,23 @@ struct ExecutionPlan {
                 if model.constantData(of: graph.tensors[i]) != nil {
                     throw fail(op, "writes tensor \(i), which is a constant")
                 }
+                // A corrupt or hostile file must not make us try to allocate absurd tensors.
+                var bytes = tensors[i].type.byteSize ?? 1
+                for dim in shape {
+                    let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
+                    guard !overflow, dim >= 0, product <= Self.maxTensorBytes else {
+                        throw fail(op, "output tensor \(i) would have shape \(shape), over the "
+                            + "\(Self.maxTensorBytes >> 30) GiB limit")
+                    }
+                    bytes = product
+                }
                 tensors[i].shape = shape
             }
 
-            let inputsKnown = op.inputs.allSatisfy { $0 < 0 || isKnown($0) }
+            // SHAPE reads only its input's (static) shape, so it always folds: its input becomes a
+            // stand-in with no data, which the SHAPE kernel never dereferences.
+            let readsOnlyShapes = name == "SHAPE"
+            let inputsKnown = readsOnlyShapes || op.inputs.allSatisfy { $0 < 0 || isKnown($0) }
             let keepFloat16 = weightPrecision == .float16OnTheFly && name == "DEQUANTIZE"
                 && op.inputs.first.map { graph.tensors[$0].type == .float16 } == true
             if inputsKnown && keepFloat16, case let .constant(pointer) = tensors[op.inputs[0]].storage {
@@ -140,8 +161,17 @@ struct ExecutionPlan {
                                                data: memory.allocate(byteCount: t.byteCount),
                                                holdsFloat16Weights: false))
                 }
-                let binding = OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : boundTensor($0) },
-                                              outputs: outputs, customOptions: custom)
+                let inputs = op.inputs.map { i -> BoundTensor? in
+                    guard i >= 0 else { return nil }
+                    if readsOnlyShapes {
+                        let t = tensors[i]
+                        return BoundTensor(index: i, shape: t.shape, type: t.type, quantization: t.quantization,
+                                           data: shapeOnlyStandIn, holdsFloat16Weights: false)
+                    }
+                    return boundTensor(i)
+                }
+                let binding = OperatorBinding(op: op, name: name, inputs: inputs, outputs: outputs,
+                                              customOptions: custom)
                 if let kernel = try? OperatorDispatch.kernel(for: binding) {
                     kernel()
                     for (i, t) in zip(op.outputs, outputs) { tensors[i].storage = .constant(t.data) }
@@ -156,7 +186,7 @@ struct ExecutionPlan {
         // Constants only the folded operators read are no longer needed.
         var stillUsed = Set(graph.outputs)
         for opIndex in runtime { stillUsed.formUnion(graph.operators[opIndex].inputs.filter { $0 >= 0 }) }
-        for (i, t) in tensors.enumerated() where !stillUsed.contains(i) {
+        for (i, t) in tensors.enumerated() where !stillUsed.contains(i) && !keepFoldedIntermediates {
             if case let .constant(p) = t.storage, !isFloat16Source(p, of: tensors) {
                 memory.release(p)
                 tensors[i].storage = .none

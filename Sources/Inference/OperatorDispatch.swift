@@ -27,6 +27,10 @@ enum OperatorDispatch {
         case "SHAPE": return try shape(b)
         case "STRIDED_SLICE": return try stridedSlice(b)
         case "TILE": return try tile(b)
+        case "TFLite_Detection_PostProcess":
+            // TODO(detector branch): call detectionPostProcess (Kernels/DetectionPostProcess.swift) with
+            // DetectionPostProcessOptions read from b.customOptions, dequantizing uint8 inputs first.
+            throw KernelError.unsupported("TFLite_Detection_PostProcess is not wired yet")
         default:
             throw KernelError.unsupported("no kernel for operator \(b.name)")
         }
@@ -84,11 +88,18 @@ enum OperatorDispatch {
     }
 
     /// Float weights (or float16 weights read on the fly) for a convolution, with an optional bias.
-    private static func withWeights(filter: BoundTensor, bias: BoundTensor?,
+    private static func withWeights(filter: BoundTensor, bias: BoundTensor?, outputChannels: Int,
                                     _ body: @escaping (WeightPointers) -> Void) throws -> Kernel {
-        if let bias, bias.type != .float32 { throw KernelError.unsupported("bias of type \(bias.type.name)") }
+        if let bias {
+            guard bias.type == .float32 else { throw KernelError.unsupported("bias of type \(bias.type.name)") }
+            guard bias.elementCount == outputChannels else {
+                throw KernelError.invalid("bias has \(bias.elementCount) values for \(outputChannels) output channels")
+            }
+        }
         guard filter.type == .float32 else {
-            throw KernelError.unsupported("filter of type \(filter.type.name): quantized kernels are not wired yet")
+            let quantized = filter.type == .int8 || filter.type == .uint8
+            throw KernelError.unsupported("filter of type \(filter.type.name)"
+                + (quantized ? ": quantized kernels are not wired yet" : ""))
         }
         let weights = WeightPointers(filter: filter, bias: bias)
         return { body(weights) }
@@ -111,7 +122,7 @@ enum OperatorDispatch {
                                strideHeight: o.strideHeight, strideWidth: o.strideWidth,
                                dilationHeight: o.dilationHeight, dilationWidth: o.dilationWidth, padding: o.padding)
         let inC = x.shape[3], outC = y.shape[3]
-        return try withWeights(filter: w, bias: bias) { p in
+        return try withWeights(filter: w, bias: bias, outputChannels: outC) { p in
             switch (p.filter.holdsFloat16Weights, p.bias?.holdsFloat16Weights ?? false) {
             case (false, false):
                 FloatKernels.conv2D(input: x.float, inputChannels: inC, filter: p.filter.float, bias: p.bias?.float,
@@ -149,7 +160,7 @@ enum OperatorDispatch {
         let g = windowGeometry(input: x.shape, output: y.shape, filterHeight: w.shape[1], filterWidth: w.shape[2],
                                strideHeight: o.strideHeight, strideWidth: o.strideWidth,
                                dilationHeight: o.dilationHeight, dilationWidth: o.dilationWidth, padding: o.padding)
-        return try withWeights(filter: w, bias: bias) { p in
+        return try withWeights(filter: w, bias: bias, outputChannels: outC) { p in
             switch (p.filter.holdsFloat16Weights, p.bias?.holdsFloat16Weights ?? false) {
             case (false, false):
                 FloatKernels.depthwiseConv2D(input: x.float, inputChannels: inC, depthMultiplier: multiplier,
@@ -306,6 +317,9 @@ enum OperatorDispatch {
 
     static func reshape(_ b: OperatorBinding) throws -> Kernel {
         let x = try b.input(0), y = try b.output(0)
+        guard x.type == y.type, x.elementCount == y.elementCount else {
+            throw KernelError.invalid("RESHAPE from \(x.type.name) \(x.shape) to \(y.type.name) \(y.shape)")
+        }
         let bytes = x.elementCount * (try elementSize(x))
         return { y.data.copyMemory(from: x.data, byteCount: bytes) }
     }

@@ -190,3 +190,23 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// Corrupted custom options must throw or decode, never trap (they come straight from the file).
+@Test func corruptedFlexBuffersThrowOrDecode() throws {
+    let dir = try DataDirectory.locate(callerFile: #filePath)
+    let model = try TFLiteModel(contentsOf: URL(fileURLWithPath:
+        try dir.requireFile("models/ssd_mobilenet_v1_coco_quant/detect.tflite")))
+    let original = Array(model.bytes[try #require(model.mainSubgraph.operators.last).customOptions])
+    var generator = SplitMix64(seed: 7)
+    var decoded = 0, thrown = 0
+    for cut in 0..<original.count {
+        if (try? FlexBufferMap(original[0..<cut])) != nil { decoded += 1 } else { thrown += 1 }
+    }
+    for _ in 0..<2000 {
+        var bytes = original
+        let position = Int(generator.next() % UInt64(bytes.count))
+        bytes[position] ^= UInt8(truncatingIfNeeded: 1 + generator.next() % 255)
+        if (try? FlexBufferMap(bytes)) != nil { decoded += 1 } else { thrown += 1 }
+    }
+    #expect(thrown > 0 && decoded > 0)
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TFLiteModel
+@testable import Inference
+
+/// LiteRT's view after allocating and running each model (Fixtures/plan_facts.json).
+private struct PlanFacts: Decodable {
+    let shapes: [[Int]]
+    let int32Values: [String: [Int]]
+}
+
+@Test(arguments: SharedModels.all)
+func plannedShapesAndFoldedValuesMatchLiteRT(relativePath: String) throws {
+    let model = try SharedModels.load(relativePath)
+    let facts = try JSONDecoder().decode([String: PlanFacts].self,
+                                         from: Data(contentsOf: Fixtures.url("plan_facts.json")))
+    let expected = try #require(facts[relativePath])
+    let plan = try ExecutionPlan(model: model, weightPrecision: .float32, keepFoldedIntermediates: true)
+    // LiteRT may append scratch tensors after the model's own; compare the model's.
+    for (i, tensor) in plan.tensors.enumerated() {
+        #expect(tensor.shape == expected.shapes[i], "tensor \(i) '\(model.mainSubgraph.tensors[i].name)'")
+    }
+    var compared = 0
+    for (key, values) in expected.int32Values {
+        let i = try #require(Int(key))
+        guard i < plan.tensors.count, case let .constant(pointer) = plan.tensors[i].storage,
+              plan.tensors[i].type == .int32 else { continue }
+        let ours = (0..<values.count).map { Int(pointer.load(fromByteOffset: 4 * $0, as: Int32.self)) }
+        #expect(ours == values, "tensor \(i)")
+        compared += 1
+    }
+    if relativePath.contains("fpnlite") {
+        // The SHAPE -> STRIDED_SLICE -> PACK chains must have been folded and checked.
+        #expect(compared >= 40)
+    }
+}
+
+@Test(arguments: SharedModels.all)
+func arenaNeverOverlapsLiveTensors(relativePath: String) throws {
+    let model = try SharedModels.load(relativePath)
+    let plan = try ExecutionPlan(model: model, weightPrecision: .float32)
+    let graph = model.mainSubgraph
+    // Recompute each arena tensor's live step range and check pairwise disjointness in memory.
+    var first: [Int: Int] = [:], last: [Int: Int] = [:]
+    for (step, opIndex) in plan.runtimeOperators.enumerated() {
+        for i in graph.operators[opIndex].inputs + graph.operators[opIndex].outputs where i >= 0 {
+            first[i] = min(first[i] ?? step, step)
+            last[i] = max(last[i] ?? step, step)
+        }
+    }
+    for i in graph.inputs + graph.outputs {
+        first[i] = 0
+        last[i] = max(plan.runtimeOperators.count - 1, 0)
+    }
+    var placed: [(range: Range<Int>, steps: ClosedRange<Int>, index: Int)] = []
+    for (i, tensor) in plan.tensors.enumerated() {
+        guard case let .arena(offset) = tensor.storage, let f = first[i], let l = last[i] else { continue }
+        #expect(offset + tensor.byteCount <= plan.arenaBytes)
+        placed.append((offset..<(offset + tensor.byteCount), f...l, i))
+    }
+    var collisions = 0
+    for a in placed.indices {
+        for b in placed.indices where b > a && placed[a].steps.overlaps(placed[b].steps) {
+            if placed[a].range.overlaps(placed[b].range) { collisions += 1 }
+        }
+    }
+    #expect(collisions == 0)
+    #expect(!placed.isEmpty)
+}
+
+@Test func float16OnTheFlyKeepsHalfTheWeightBytes() throws {
+    let model = try SharedModels.load(SharedModels.person("fp16"))
+    let widened = try Interpreter(model: model)
+    let onTheFly = try Interpreter(model: model, options: .init(weightPrecision: .float16OnTheFly))
+    // 6.04 MB of float16 weights in the file: 12.08 MB widened, 6.04 MB kept as they are.
+    #expect(onTheFly.constantBytes * 2 <= widened.constantBytes + 1024)
+    #expect(onTheFly.constantBytes >= 6_000_000)
+}
+
+@Test func quantizedModelsLoadButNameTheMissingKernels() throws {
+    let model = try SharedModels.load(SharedModels.person("int8"))
+    do {
+        _ = try Interpreter(model: model)
+        Issue.record("int8 model ran without quantized kernels")
+    } catch {
+        let message = "\(error)"
+        #expect(message.contains("ssdlite_mobilenet_v2_person_int8.tflite"))
+        #expect(message.contains("operator 1 (CONV_2D)"))
+        #expect(message.contains("quantized kernels are not wired yet"))
+    }
+    // Inspection still works and plans an arena.
+    let report = ModelInspection(model: model)
+    #expect((report.plannedArenaBytes ?? 0) > 0)
+    #expect(report.operatorCounts["CONV_2D"] == 55)
+    #expect(report.notRunnableBecause != nil)
+}
+
+@Test func inputsAreCheckedBeforeUse() throws {
+    let interpreter = try Interpreter(model: try SharedModels.load(SharedModels.person("fp32")))
+    #expect(interpreter.inputs.first?.shape == [1, 300, 300, 3])
+    #expect(throws: Interpreter.Error.self) { try interpreter.setInput(0, floats: [1, 2, 3]) }
+    #expect(throws: Interpreter.Error.self) { try interpreter.setInput(0, uint8: [UInt8](repeating: 0, count: 270_000)) }
+    #expect(throws: Interpreter.Error.self) { try interpreter.setInput(1, floats: []) }
+}
