@@ -8,7 +8,7 @@ uses a copy of the model (in a temporary directory) whose outputs are that opera
 (box encodings and class scores after LOGISTIC) and which drops the operator.
 
 Usage (from the repository root, after `swift build -c release --product ssd-energy`):
-    python3 Tests/InferenceTests/Quantized/compare_whole_models.py [--images N] [--binary PATH]
+    python3 Tests/InferenceTests/Quantized/Fixtures/compare_whole_models.py [--images N] [--binary PATH]
 """
 import argparse
 import os
@@ -23,7 +23,7 @@ from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "../../.."))
+ROOT = os.path.abspath(os.path.join(HERE, "../../../.."))
 SHARED = os.environ.get("SSD_ENERGY_DATA", os.path.join(ROOT, "../shared"))
 MODELS = [
     "models/ssd_mobilenet_v1_coco_quant/detect.tflite",
