@@ -43,7 +43,8 @@ let package = Package(
         ),
 
         .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"],
+                    exclude: ["Fixtures", "Quantized/Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),

@@ -9,6 +9,7 @@ enum OperatorDispatch {
     typealias Kernel = () -> Void
 
     static func kernel(for b: OperatorBinding) throws -> Kernel {
+        if let quantized = try quantizedKernel(for: b) { return quantized }
         switch b.name {
         case "CONV_2D": return try conv2D(b)
         case "DEPTHWISE_CONV_2D": return try depthwiseConv2D(b)
