@@ -35,3 +35,42 @@ func singleOperatorModelMatchesLiteRTReference(name: String) throws {
     let worst = zip(ours, reference).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
     #expect(worst <= 1e-5, "\(name): worst relative error \(worst)")
 }
+
+/// Byte flips in small real models: loading, planning and running must throw or work, never trap
+/// (a trap kills this test process). Every loadable, plannable variant is also invoked.
+@Test func corruptedModelsThrowOrRunNeverTrap() throws {
+    var state: UInt64 = 0x5EED
+    func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    var loadErrors = 0, planErrors = 0, invoked = 0
+    for name in cases {
+        let original = [UInt8](try Data(contentsOf: Fixtures.url("ops/\(name).tflite")))
+        for _ in 0..<400 {
+            var bytes = original
+            for _ in 0..<(1 + Int(next() % 2)) {
+                bytes[Int(next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: 1 + next() % 255)
+            }
+            guard let model = try? TFLiteModel(bytes: bytes, fileName: name) else {
+                loadErrors += 1
+                continue
+            }
+            // A small arena limit keeps corrupted shapes from allocating gigabytes here.
+            guard let interpreter = try? Interpreter(model: model, options: .init(maxArenaBytes: 1 << 20)) else {
+                planErrors += 1
+                continue
+            }
+            if let input = interpreter.inputs.first {
+                try? interpreter.setInput(0, bytes: [UInt8](repeating: 0x3f, count: input.byteCount))
+            }
+            try interpreter.invoke()
+            for i in interpreter.outputs.indices { _ = interpreter.output(i) }
+            invoked += 1
+        }
+    }
+    #expect(loadErrors > 0 && planErrors > 0 && invoked > 0, "\(loadErrors) \(planErrors) \(invoked)")
+}
