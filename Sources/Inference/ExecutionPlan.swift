@@ -34,8 +34,6 @@ struct ExecutionPlan {
     let arenaBytes: Int
     let memory: TensorMemory
 
-    /// Largest single tensor the planner accepts.
-    static let maxTensorBytes = 4 << 30
 
     struct Failure: Error {
         let message: String
@@ -44,6 +42,7 @@ struct ExecutionPlan {
     /// `keepFoldedIntermediates` keeps constants that only folded operators read (for tests that check
     /// every folded value); normally they are freed after planning.
     init(model: TFLiteModel, weightPrecision: Interpreter.WeightPrecision,
+         maxArenaBytes: Int = Interpreter.Options.defaultMaxArenaBytes,
          keepFoldedIntermediates: Bool = false) throws {
         let graph = model.mainSubgraph
         let memory = TensorMemory()
@@ -131,9 +130,9 @@ struct ExecutionPlan {
                 var bytes = tensors[i].type.byteSize ?? 1
                 for dim in shape {
                     let (product, overflow) = bytes.multipliedReportingOverflow(by: dim)
-                    guard !overflow, dim >= 0, product <= Self.maxTensorBytes else {
+                    guard !overflow, dim >= 0, product <= maxArenaBytes else {
                         throw fail(op, "output tensor \(i) would have shape \(shape), over the "
-                            + "\(Self.maxTensorBytes >> 30) GiB limit")
+                            + "\(maxArenaBytes)-byte arena limit")
                     }
                     bytes = product
                 }
@@ -214,6 +213,9 @@ struct ExecutionPlan {
                                   lastStep: last[$0]!)
         }
         let (offsets, arenaBytes) = MemoryPlanner.plan(requests)
+        guard arenaBytes <= maxArenaBytes else {
+            throw Failure(message: "the activations need \(arenaBytes) bytes, over the \(maxArenaBytes)-byte limit")
+        }
         for (i, offset) in offsets { tensors[i].storage = .arena(offset: offset) }
 
         self.tensors = tensors

@@ -16,7 +16,16 @@ public final class Interpreter {
 
     public struct Options: Sendable {
         public var weightPrecision: WeightPrecision
-        public init(weightPrecision: WeightPrecision = .float32) { self.weightPrecision = weightPrecision }
+        /// Planning fails beyond this many activation bytes, so a corrupt file cannot make us allocate
+        /// absurd amounts (real SSD models need tens of MB).
+        public var maxArenaBytes: Int
+
+        public static let defaultMaxArenaBytes = 2 << 30
+
+        public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes) {
+            self.weightPrecision = weightPrecision
+            self.maxArenaBytes = maxArenaBytes
+        }
     }
 
     /// A graph input or output: what a caller must feed or will read.
@@ -74,7 +83,8 @@ public final class Interpreter {
         self.options = options
         let plan: ExecutionPlan
         do {
-            plan = try ExecutionPlan(model: model, weightPrecision: options.weightPrecision)
+            plan = try ExecutionPlan(model: model, weightPrecision: options.weightPrecision,
+                                     maxArenaBytes: options.maxArenaBytes)
         } catch let failure as ExecutionPlan.Failure {
             throw Error(description: "model \(model.fileName): \(failure.message)")
         }

@@ -154,6 +154,7 @@ enum ShapeInference {
             try rank4(x, "input")
             let size = try constantInts(1, "size")
             guard size.count == 2, size[0] > 0, size[1] > 0 else { throw Failure("size \(size) is invalid") }
+            guard x[1] > 0, x[2] > 0 else { throw Failure("cannot resize the empty input \(x)") }
             return [[x[0], size[0], size[1], x[3]]]
 
         case "SHAPE":

@@ -16,8 +16,8 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    @Flag(name: .long, help: "Also list every operator and tensor (text mode).")
-    var all = false
+    @Flag(name: .long, help: "Only the summary, without the operator and tensor lists (text mode).")
+    var summary = false
 
     func run() throws {
         let file = try TFLiteModel(contentsOf: URL(fileURLWithPath: model))
@@ -28,7 +28,7 @@ struct InspectCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print(InspectionText.render(report, model: file, listEverything: all))
+        print(InspectionText.render(report, model: file, listEverything: !summary))
     }
 }
 
@@ -50,6 +50,11 @@ enum InspectionText {
         }
         lines.append("model: \(r.file)")
         if !r.description.isEmpty { lines.append("description: \(r.description)") }
+        if !model.metadata.isEmpty {
+            lines.append("metadata: " + model.metadata.map {
+                "\($0.name) (\(model.buffers[$0.bufferIndex].range.count) bytes)"
+            }.joined(separator: ", "))
+        }
         lines.append("inputs:  " + r.inputs.map(describe).joined(separator: ", "))
         lines.append("outputs: " + r.outputs.map(describe).joined(separator: ", "))
         lines.append("operators: \(r.operators.count)")
@@ -85,11 +90,16 @@ enum InspectionText {
         lines.append("runnable by the Swift engine: " + (r.notRunnableBecause.map { "no — \($0)" } ?? "yes"))
         if listEverything {
             lines.append("operator list:")
+            func brief(_ i: Int) -> String {
+                guard i >= 0 else { return "-" }
+                let t = r.tensors[i]
+                return "#\(i) \(t.type)\(t.shape)" + (t.isConstant ? " const" : "")
+            }
             for op in r.operators {
-                let ins = op.inputs.map { $0 < 0 ? "-" : "\($0)" }.joined(separator: ",")
-                let outs = op.outputs.map(String.init).joined(separator: ",")
-                lines.append("  [\(op.index)] \(op.name) in(\(ins)) out(\(outs))"
-                    + (op.macs > 0 ? " MACs \(op.macs)" : "") + (op.folded ? " (folded at load)" : ""))
+                let ins = op.inputs.map(brief).joined(separator: ", ")
+                let outs = op.outputs.map(brief).joined(separator: ", ")
+                lines.append("  [\(op.index)] \(op.name) (\(ins)) -> (\(outs))"
+                    + (op.macs > 0 ? " MACs \(op.macs)" : "") + (op.folded ? " [folded at load]" : ""))
             }
             lines.append("tensor list:")
             for t in graph.tensors { lines.append("  " + describe(t.index) + (r.tensors[t.index].isConstant ? " const" : "")) }
