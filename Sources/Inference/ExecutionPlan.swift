@@ -171,8 +171,7 @@ struct ExecutionPlan {
                 }
                 let binding = OperatorBinding(op: op, name: name, inputs: inputs, outputs: outputs,
                                               customOptions: custom)
-                if let kernel = try? OperatorDispatch.kernel(for: binding) {
-                    kernel()
+                if let kernel = try? OperatorDispatch.kernel(for: binding), (try? kernel()) != nil {
                     for (i, t) in zip(op.outputs, outputs) { tensors[i].storage = .constant(t.data) }
                     folded.append(op.index)
                     continue

@@ -193,7 +193,7 @@ public final class Interpreter {
 
     /// Runs every operator once.
     public func invoke() throws {
-        for kernel in kernels { kernel() }
+        for kernel in kernels { try kernel() }
     }
 
     /// A copy of output `index` after `invoke()`.

@@ -3,10 +3,11 @@ import TFLiteModel
 /// The one place that maps an operator (name, tensor types, options) to a kernel. A kernel is a
 /// closure over fixed pointers, built once at load and run at every invocation.
 ///
-/// To plug in more kernels (quantized ones from `Quantized`, TFLite_Detection_PostProcess), add a case
+/// To plug in more kernels, add a case
 /// here: read the parameters from the binding, return a closure calling the pure function.
 enum OperatorDispatch {
-    typealias Kernel = () -> Void
+    /// Throws only for what the data can get wrong at run time (e.g. NaN boxes in the post-process op).
+    typealias Kernel = () throws -> Void
 
     static func kernel(for b: OperatorBinding) throws -> Kernel {
         if let quantized = try quantizedKernel(for: b) { return quantized }
@@ -27,10 +28,7 @@ enum OperatorDispatch {
         case "SHAPE": return try shape(b)
         case "STRIDED_SLICE": return try stridedSlice(b)
         case "TILE": return try tile(b)
-        case "TFLite_Detection_PostProcess":
-            // TODO(detector branch): call detectionPostProcess (Kernels/DetectionPostProcess.swift) with
-            // DetectionPostProcessOptions read from b.customOptions, dequantizing uint8 inputs first.
-            throw KernelError.unsupported("TFLite_Detection_PostProcess is not wired yet")
+        case "TFLite_Detection_PostProcess": return try detectionPostProcess(b)
         default:
             throw KernelError.unsupported("no kernel for operator \(b.name)")
         }

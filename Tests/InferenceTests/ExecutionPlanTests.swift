@@ -77,22 +77,46 @@ func arenaNeverOverlapsLiveTensors(relativePath: String) throws {
     #expect(onTheFly.constantBytes >= 6_000_000)
 }
 
-@Test func modelsWithAnUnwiredOperatorNameItAndStillInspect() throws {
-    // The quantized kernels are wired; the detection post-process custom op is not yet.
-    let model = try SharedModels.load("models/ssd_mobilenet_v1_coco_quant/detect.tflite")
+@Test func anUnsupportedOperatorIsNamedAtLoadAndTheModelStillInspects() throws {
+    // FLOOR has no kernel here (Fixtures/make_postprocess_fixtures.py writes this one-op model).
+    let url = Fixtures.url("ops/floor_unsupported.tflite")
+    let model = try TFLiteModel(contentsOf: url)
     do {
         _ = try Interpreter(model: model)
-        Issue.record("detect.tflite ran without a TFLite_Detection_PostProcess kernel")
+        Issue.record("a FLOOR model loaded although no kernel exists for it")
     } catch {
         let message = "\(error)"
-        #expect(message.contains("detect.tflite"))
-        #expect(message.contains("operator 63 (TFLite_Detection_PostProcess)"))
+        #expect(message.contains("floor_unsupported.tflite"))
+        #expect(message.contains("operator 0 (FLOOR)"))
     }
-    // Inspection still works and plans an arena.
+    #expect(ModelInspection(model: model).notRunnableBecause != nil)
+}
+
+@Test func inGraphDetectionPostProcessMatchesLiteRTReference() throws {
+    // ssd_mobilenet_v1_coco_quant ends in TFLite_Detection_PostProcess (fast NMS, 10 detections) on
+    // uint8 box/score inputs; LiteRT's reference kernels give the expected four outputs.
+    let model = try SharedModels.load("models/ssd_mobilenet_v1_coco_quant/detect.tflite")
     let report = ModelInspection(model: model)
-    #expect((report.plannedArenaBytes ?? 0) > 0)
     #expect(report.operatorCounts["CONV_2D"] == 34)
-    #expect(report.notRunnableBecause != nil)
+    #expect(report.notRunnableBecause == nil)
+    let interpreter = try Interpreter(model: model)
+    for image in ["000000000139", "000000005001"] {
+        let input = try Data(contentsOf: Fixtures.url("e2e_\(image).u8"))
+        try interpreter.setInput(0, uint8: [UInt8](input))
+        try interpreter.invoke()
+        let expected = try JSONDecoder().decode(
+            PostProcessFixture.self, from: Data(contentsOf: Fixtures.url("v1quant_\(image)_outputs.json")))
+        for (i, want) in expected.outputs.enumerated() {
+            let got = interpreter.output(i)
+            #expect(got.info.shape == want.shape, "output \(i) shape")
+            #expect(got.floats == want.values.map(Float.init), "image \(image) output \(i)")
+        }
+    }
+}
+
+private struct PostProcessFixture: Decodable {
+    struct Output: Decodable { var shape: [Int]; var values: [Double] }
+    var outputs: [Output]
 }
 
 @Test func inputsAreCheckedBeforeUse() throws {
