@@ -175,6 +175,30 @@ import Telemetry
         #expect(plots == ["latency-over-time.svg", "map-vs-latency.svg"])
     }
 
+    @Test func aCounterThatNeverAdvancesIsNoEnergyFigure() throws {
+        // A VM's perf power PMU stub: the file exists and opens, but reads the same value forever.
+        let stub = SimulatedMachine.Zone(directory: "intel-rapl:0", name: "package-0", idleWatts: 0, busyWatts: 0)
+        let machine = try SimulatedMachine(zones: [stub], thermalZone: false)
+        let output = scratchOutput()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let (_, results, _) = try runOneConfiguration(machine: machine, output: output)
+        let result = try #require(results.first)
+        #expect(result.joulesPerInference == nil)
+        guard case let .unavailable(reason, _) = result.energySource else {
+            Issue.record("expected unavailable, got \(result.energySource)")
+            return
+        }
+        #expect(reason.contains("not advancing"))
+        for repetition in result.repetitions {
+            for domain in repetition.domains {
+                #expect(domain.windowMicrojoules == 0)
+                #expect(domain.joulesPerInference == nil, "a stuck zero must not become 0 J per inference")
+                #expect(domain.aboveIdleJoulesPerInference == nil)
+                #expect(domain.fault?.contains("not advancing") == true)
+            }
+        }
+    }
+
     @Test func everyFileIsWrittenAndReportReRendersIdenticalBytes() throws {
         let machine = try SimulatedMachine(zones: SimulatedMachine.nestedZones, thermalZone: true)
         let output = scratchOutput()

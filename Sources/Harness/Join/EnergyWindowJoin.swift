@@ -79,8 +79,11 @@ public enum EnergyWindowJoin {
             let window = delta(column, marks.measure, marks.coolDown)
             let idle = delta(column, marks.idle, marks.warmUp)
             let faulted = fault(domain.id)
+            // A counter that moved neither at idle nor in the window is not measuring (a VM's PMU
+            // stub): its zero is no energy figure.
+            let notAdvancing = faulted == nil && window == 0 && idle == 0
             var aboveIdle: Double?
-            if inferences > 0, faulted == nil, idleSeconds > 0 {
+            if inferences > 0, faulted == nil, !notAdvancing, idleSeconds > 0 {
                 let idlePower = Double(idle) / 1e6 / idleSeconds
                 aboveIdle = (Double(window) / 1e6 - idlePower * windowSeconds) / Double(inferences)
             }
@@ -88,9 +91,11 @@ public enum EnergyWindowJoin {
                 domainID: domain.id, name: domain.name, kind: domain.kind, interface: domain.interface,
                 inTotal: totalIDs.contains(domain.id), containedInID: domain.containedInID,
                 idleMicrojoules: idle, windowMicrojoules: window,
-                joulesPerInference: inferences > 0 && faulted == nil ? Double(window) / 1e6 / Double(inferences) : nil,
+                joulesPerInference: inferences > 0 && faulted == nil && !notAdvancing
+                    ? Double(window) / 1e6 / Double(inferences) : nil,
                 aboveIdleJoulesPerInference: aboveIdle,
-                fault: faulted.map { "\($0.kind.rawValue) at \($0.timeNanoseconds) ns: \($0.detail)" })
+                fault: faulted.map { "\($0.kind.rawValue) at \($0.timeNanoseconds) ns: \($0.detail)" }
+                    ?? (notAdvancing ? Self.notAdvancing : nil))
         }
 
         let measured = measuredWindow(record: record, perDomain: perDomain, idleSeconds: idleSeconds,
@@ -103,6 +108,8 @@ public enum EnergyWindowJoin {
         return (measured, perDomain)
     }
 
+    static let notAdvancing = "present but not advancing (virtualised?): 0 µJ over the idle baseline and the window"
+
     static func seconds(from start: PhaseMark, to end: PhaseMark) -> Double {
         end.timeNanoseconds >= start.timeNanoseconds ? Double(end.timeNanoseconds - start.timeNanoseconds) / 1e9 : 0
     }
@@ -114,17 +121,17 @@ public enum EnergyWindowJoin {
             return unavailable(record.energy.unavailableReason ?? "no energy source was sampled",
                                fix: record.energy.unavailableFix)
         }
+        let ids = totals.map(\.domainID)
+        if totals.allSatisfy({ $0.windowMicrojoules == 0 }) {
+            return unavailable("present but not advancing (virtualised?): \(ids.joined(separator: ", ")) stayed "
+                               + "constant over the window", fix: Remedy.virtualisedEnergy)
+        }
         if let faulted = totals.first(where: { $0.fault != nil }) {
             return unavailable("\(faulted.domainID) \(faulted.fault!)",
                                fix: "rerun; if it repeats, check the source with `ssd-energy probe`")
         }
-        let ids = totals.map(\.domainID)
         let windowMicrojoules = totals.reduce(UInt64(0)) { $0 + $1.windowMicrojoules }
         let idleMicrojoules = totals.reduce(UInt64(0)) { $0 + $1.idleMicrojoules }
-        if windowMicrojoules == 0 {
-            return unavailable("present but not advancing (virtualised?): \(ids.joined(separator: ", ")) stayed "
-                               + "constant over the window", fix: Remedy.virtualisedEnergy)
-        }
         let source = EnergyProvenance.measured(interface: totals[0].interface, domainIDs: ids)
         return assemble(source: source, windowJoules: Double(windowMicrojoules) / 1e6, windowMicrojoules: windowMicrojoules,
                         idleJoules: Double(idleMicrojoules) / 1e6, idleSeconds: idleSeconds,
