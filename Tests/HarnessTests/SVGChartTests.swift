@@ -23,3 +23,10 @@ import Testing
     #expect(circles.count == 2)
     #expect(svg.contains("int8 &amp; co"))
 }
+
+@Test func footnotesWrapAtWordsWithoutLosingAny() {
+    let text = "no energy figure: present but not advancing (virtualised?): perf-power/energy-psys@cpu0 stayed constant"
+    let lines = SVGChart.wrap(text, width: 30)
+    #expect(lines.allSatisfy { $0.count <= 30 || !$0.contains(" ") })
+    #expect(lines.joined(separator: " ") == text)
+}

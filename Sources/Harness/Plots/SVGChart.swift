@@ -51,7 +51,7 @@ public struct SVGChart {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
     }
 
-    private let margin = (left: 80.0, right: 170.0, top: 40.0, bottom: 70.0)
+    private let margin = (left: 80.0, right: 170.0, top: 40.0, bottom: 90.0)
 
     public func render() -> String {
         let allPoints = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
@@ -61,7 +61,10 @@ public struct SVGChart {
         if ys.isEmpty { ys = [0, 1] }
         let xRange = Self.niceRange(xs.min()!, xs.max()!)
         let yRange = Self.niceRange(ys.min()!, ys.max()!)
-        let plotW = width - margin.left - margin.right
+        // The legend column is as wide as its longest name, so no name is cut off.
+        let legendWidth = max(margin.right, 35 + 6.6 * Double(series.map(\.name.count).max() ?? 0))
+        let width = self.width - margin.right + legendWidth
+        let plotW = self.width - margin.left - margin.right
         let plotH = height - margin.top - margin.bottom
         func px(_ x: Double) -> Double { margin.left + (x - xRange.lo) / (xRange.hi - xRange.lo) * plotW }
         func py(_ y: Double) -> Double { margin.top + plotH - (y - yRange.lo) / (yRange.hi - yRange.lo) * plotH }
@@ -78,8 +81,11 @@ public struct SVGChart {
             guard x1 > x0 else { continue }
             svg += "<rect x=\"\(fmt(x0))\" y=\"\(fmt(margin.top))\" width=\"\(fmt(x1 - x0))\" "
                 + "height=\"\(fmt(plotH))\" fill=\"\(band.color)\" fill-opacity=\"0.15\"/>\n"
-            svg += "<text x=\"\(fmt((x0 + x1) / 2))\" y=\"\(fmt(margin.top + 14))\" text-anchor=\"middle\" "
-                + "fill=\"#555\">\(escape(band.label))</text>\n"
+            // Narrow bands stay unlabelled (the footnote names the colours) rather than overprint.
+            if x1 - x0 >= 6.5 * Double(band.label.count) {
+                svg += "<text x=\"\(fmt((x0 + x1) / 2))\" y=\"\(fmt(margin.top + 14))\" text-anchor=\"middle\" "
+                    + "fill=\"#555\">\(escape(band.label))</text>\n"
+            }
         }
         // Axes and ticks.
         svg += "<g stroke=\"#333\" fill=\"none\"><rect x=\"\(fmt(margin.left))\" y=\"\(fmt(margin.top))\" "
@@ -100,7 +106,7 @@ public struct SVGChart {
             svg += "<text x=\"\(fmt(margin.left - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">"
                 + "\(Self.tickLabel(tick))</text>\n"
         }
-        svg += "<text x=\"\(fmt(margin.left + plotW / 2))\" y=\"\(fmt(height - 30))\" "
+        svg += "<text x=\"\(fmt(margin.left + plotW / 2))\" y=\"\(fmt(margin.top + plotH + 38))\" "
             + "text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         svg += "<text transform=\"translate(18 \(fmt(margin.top + plotH / 2))) rotate(-90)\" "
             + "text-anchor=\"middle\">\(escape(yLabel))</text>\n"
@@ -116,8 +122,10 @@ public struct SVGChart {
                 for (i, p) in s.points.enumerated() where p.x.isFinite && p.y.isFinite {
                     svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"4\" fill=\"\(s.color)\"/>"
                     if i < s.labels.count, !s.labels[i].isEmpty {
-                        svg += "<text x=\"\(fmt(px(p.x) + 6))\" y=\"\(fmt(py(p.y) - 6))\" font-size=\"10\">"
-                            + "\(escape(s.labels[i]))</text>"
+                        // Labels of points in the right third go to their left, clear of the legend.
+                        let leftOfPoint = px(p.x) > margin.left + plotW * 0.66
+                        svg += "<text x=\"\(fmt(px(p.x) + (leftOfPoint ? -6 : 6)))\" y=\"\(fmt(py(p.y) - 6))\" "
+                            + "font-size=\"10\"\(leftOfPoint ? " text-anchor=\"end\"" : "")>\(escape(s.labels[i]))</text>"
                     }
                     svg += "\n"
                 }
@@ -131,12 +139,33 @@ public struct SVGChart {
             svg += "<text x=\"\(fmt(lx + 15))\" y=\"\(fmt(ly))\">\(escape(s.name))</text>\n"
             ly += 18
         }
-        if !footnote.isEmpty {
-            svg += "<text x=\"\(fmt(margin.left))\" y=\"\(fmt(height - 8))\" font-size=\"10\" fill=\"#555\">"
-                + "\(escape(footnote))</text>\n"
+        // The footnote says where the numbers come from; wrap it rather than cut it off.
+        let footLines = Self.wrap(footnote, width: Int((width - margin.left) / 5.6))
+        for (i, line) in footLines.enumerated() {
+            let y = height - 8 - Double(footLines.count - 1 - i) * 12
+            svg += "<text x=\"\(fmt(margin.left))\" y=\"\(fmt(y))\" font-size=\"10\" fill=\"#555\">"
+                + "\(escape(line))</text>\n"
         }
         svg += "</svg>\n"
         return svg
+    }
+
+    /// Greedy word wrap to lines of at most `width` characters (a longer word gets a line of its own).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if current.isEmpty {
+                current = String(word)
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
     }
 
     struct AxisRange: Equatable { var lo: Double; var hi: Double; var step: Double }
