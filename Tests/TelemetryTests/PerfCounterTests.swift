@@ -21,9 +21,13 @@ import Testing
         let set = PerfCounterSet(events: Self.software)
         #expect(set.counters.allSatisfy { $0.availability.isOpen })
         set.start()
-        // Fresh pages (page faults) and some CPU work (task clock).
-        var pages = [[UInt8]]()
-        for _ in 0..<64 { pages.append([UInt8](repeating: 1, count: 64 * 1024)) }
+        // Fresh pages (page faults) and some CPU work (task clock). The pages come from mmap, not
+        // malloc: a heap that other tests already touched would be reused without a single fault.
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = 64 * pageSize
+        let mapping = try #require(mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        #expect(mapping != MAP_FAILED)
+        for page in 0..<64 { mapping.storeBytes(of: 1, toByteOffset: page * pageSize, as: UInt8.self) }
         exerciseCPUAndMemory()
         set.stop()
         let readings = Dictionary(uniqueKeysWithValues: set.read().map { ($0.event, $0) })
@@ -32,7 +36,7 @@ import Testing
         let faults = try #require(readings["perf::PERF_COUNT_SW_PAGE_FAULTS"]?.value)
         #expect(faults >= 64)
         #expect(readings["perf::PERF_COUNT_SW_CONTEXT_SWITCHES"]?.value != nil)
-        #expect(pages.count == 64)
+        munmap(mapping, length)
     }
 
     @Test func hardwareEventsEncodeButAreUnavailableWithoutAPMU() throws {
