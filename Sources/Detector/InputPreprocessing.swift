@@ -25,7 +25,9 @@ public enum InputTensorData: Sendable, Equatable {
 
 /// Pixels (already resized to the input size) -> input tensor, by the input's type and quantization.
 ///
-/// The model expects normalised values f = (p - mean) / std (default 127.5/127.5, i.e. p/127.5 - 1).
+/// The model expects normalised values f = p / std - mean / std (default 127.5/127.5, i.e. p/127.5 - 1),
+/// computed in that order because it is how the reference (numpy `x / 127.5 - 1` in float32) rounds;
+/// (p - mean) / std is the same number in exact arithmetic but differs by an ulp for most pixels.
 /// - float32: f.
 /// - uint8/int8: q = round(f / scale + zeroPoint), clamped. When that mapping is within one step of
 ///   the raw pixel (uint8: q ≈ p; int8: q ≈ p - 128) for every p, the raw pixel (or p - 128) is used
@@ -44,7 +46,7 @@ public struct InputPreprocessing: Sendable, Equatable {
         precondition(image.width == spec.width && image.height == spec.height, "resize the image to the input size first")
         switch spec.elementType {
         case .float32:
-            return .float32(image.pixels.map { (Float($0) - mean) / std })
+            return .float32(image.pixels.map(normalised))
         case .uint8:
             if isIdentity(spec, offset: 0) { return .uint8(image.pixels) }
             return .uint8(image.pixels.map { UInt8(clamping: quantize($0, spec)) })
@@ -54,8 +56,12 @@ public struct InputPreprocessing: Sendable, Equatable {
         }
     }
 
+    func normalised(_ pixel: UInt8) -> Float {
+        Float(pixel) / std - mean / std
+    }
+
     func quantize(_ pixel: UInt8, _ spec: ImageInputSpec) -> Int {
-        let f = (Float(pixel) - mean) / std
+        let f = normalised(pixel)
         return Int((f / spec.scale + Float(spec.zeroPoint)).rounded())
     }
 
@@ -63,7 +69,7 @@ public struct InputPreprocessing: Sendable, Equatable {
     func isIdentity(_ spec: ImageInputSpec, offset: Int) -> Bool {
         guard spec.scale > 0 else { return false }
         return (0...255).allSatisfy { p in
-            let f = (Float(p) - mean) / std
+            let f = normalised(UInt8(p))
             return abs(f / spec.scale + Float(spec.zeroPoint) - Float(p + offset)) <= 1
         }
     }

@@ -116,7 +116,9 @@ import Testing
     @Test func floatIsPixelOver127_5MinusOne() {
         let spec = ImageInputSpec(elementType: .float32, width: 2, height: 1)
         guard case let .float32(v) = InputPreprocessing().tensor(from: Self.image, spec: spec) else { Issue.record("type"); return }
-        let expected: [Float] = [0, 1, 127, 128, 254, 255].map { (p: Float) -> Float in (p - 127.5) / 127.5 }
+        // As the reference computes it: numpy float32 `x / 127.5 - 1`. It rounds differently from
+        // (p - 127.5) / 127.5 for p = 127 (-0.0039215684 vs -0.0039215689) and p = 128.
+        let expected: [Float] = [0, 1, 127, 128, 254, 255].map { (p: Float) -> Float in p / 127.5 - 1 }
         #expect(v == expected)
         #expect(v[0] == -1 && v[5] == 1)
     }
