@@ -172,3 +172,37 @@ import Telemetry
         #expect(byID["powercap/intel-rapl:1"]?.fault != nil)
     }
 }
+
+/// Counters that count in the first window and fail afterwards (as a perf event closed under us).
+final class CountersFailingAfterFirstWindow: WindowCounters {
+    private var windows = 0
+    func start() { windows += 1 }
+    func stop() {}
+    func read() -> [CounterRecord] {
+        windows == 1 ? [CounterRecord(event: "instructions", value: 3_000_000, unavailableReason: nil)]
+            : [CounterRecord(event: "instructions", value: nil, unavailableReason: "read failed: Input/output error")]
+    }
+}
+
+extension RunFaultTests {
+    @Test func aCounterThatFailsMidRunIsAFaultAndEarlierCountsAreKept() throws {
+        let machine = try SimulatedMachine(zones: SimulatedMachine.nestedZones, thermalZone: false)
+        let output = scratchOutput()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let all = workloads(machine)
+        var environment = machine.environment()
+        environment.counters = CountersFailingAfterFirstWindow()
+        let run = try TradeoffRunner(record: machine.record(plan: Self.plan, configurations: all.map(\.configuration)),
+                                     workloads: all, accuracy: nil, environment: environment, output: output).run()
+        #expect(run.record.complete)
+        #expect(run.record.units[0].counters.first?.value == 3_000_000)
+        #expect(run.record.units.dropFirst().allSatisfy { $0.counters.first?.value == nil })
+        let events = try #require(run.record.events)
+        #expect(events.count == 3 && events.allSatisfy { $0.kind == .counterFailed && $0.source == "perf event instructions" })
+        let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("counter-failed (perf event instructions): "))
+        #expect(report.contains("read failed: Input/output error"))
+        let summary = try String(contentsOf: output.appendingPathComponent("summary.json"), encoding: .utf8)
+        #expect(summary.contains("\"runEvents\""))
+    }
+}

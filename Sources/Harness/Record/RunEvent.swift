@@ -8,6 +8,8 @@ public struct RunEvent: Codable, Hashable, Sendable {
         case resumed
         /// Writing the results folder failed; the files on disk are the last whole write.
         case writeFailed = "write-failed"
+        /// A performance counter that counted in an earlier window could not be read in this one.
+        case counterFailed = "counter-failed"
     }
 
     /// Wall-clock time, ISO 8601 (sessions of a resumed run do not share a monotonic clock origin).

@@ -261,6 +261,7 @@ public final class TradeoffRunner {
         let cpuMeasureEnd = environment.processCPUNanoseconds()
         environment.counters?.stop()
         let counters = environment.counters?.read() ?? []
+        recordCounterFailures(counters, configurationID: scheduled.configurationID, repetition: scheduled.repetition)
         let throttleEnd = environment.throttleEventCount()
         let reachedBaseline = coolDownToIdleTemperature(idle: idle, warmUp: warmUp, status: status)
         let end = sampler.mark(.end)
@@ -282,6 +283,17 @@ public final class TradeoffRunner {
             processCPUNanosecondsAtMeasureEnd: cpuMeasureEnd, counters: counters,
             throttleEventsDuringWindow: throttleEvents, coolDownReachedBaseline: reachedBaseline,
             workloadPeakMemoryBytes: workload.peakMemoryBytes, processPeakResidentBytes: environment.peakResidentBytes())
+    }
+
+    /// A counter that worked in an earlier window and fails now (perf event closed, read error) is a
+    /// fault of the run, not just a missing value: it is listed with time and source.
+    private func recordCounterFailures(_ counters: [CounterRecord], configurationID: String, repetition: Int) {
+        let countedBefore = Set(record.units.flatMap(\.counters).filter { $0.value != nil }.map(\.event))
+        for counter in counters where counter.value == nil && countedBefore.contains(counter.event) {
+            record.events = (record.events ?? []) + [RunEvent(
+                time: Self.wallClock(), kind: .counterFailed, source: "perf event \(counter.event)",
+                detail: "\(configurationID) repetition \(repetition): \(counter.unavailableReason ?? "no value")")]
+        }
     }
 
     /// Waits `seconds` of the run clock from `start`; false if a stop was requested meanwhile.
