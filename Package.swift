@@ -42,6 +42,10 @@ let package = Package(
             ]
         ),
 
+        // Fuzzes the model reader (scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING); a plain
+        // build replays files through the same code.
+        .executableTarget(name: "FuzzTFLite", dependencies: ["TFLiteModel", "Inference"]),
+
         .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"],
                     exclude: ["Fixtures", "Quantized/Fixtures"]),
@@ -49,7 +53,7 @@ let package = Package(
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Telemetry"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Telemetry", "DataLocation"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -26,6 +26,9 @@ public enum JPEGDecoder {
         return try decode(data: data, name: path)
     }
 
+    /// Far above any COCO image (at most 640x640); refuses headers whose size is damaged or absurd.
+    public static let maximumPixels = 64_000_000
+
     /// `name` is only used in error messages.
     public static func decode(data: Data, name: String) throws -> RGBImage {
         guard !data.isEmpty else { throw ImageDecodingError(path: name, reason: "file is empty") }
@@ -46,6 +49,11 @@ public enum JPEGDecoder {
                 throw ImageDecodingError(path: name, reason: "JPEG reports size \(width)x\(height)")
             }
             let w = Int(width), h = Int(height)
+            // The header alone sets the allocation: a few damaged bytes can claim 65535x65535 (13 GB).
+            guard w * h <= maximumPixels else {
+                throw ImageDecodingError(path: name, reason: "JPEG reports size \(w)x\(h), more than the "
+                                         + "\(maximumPixels / 1_000_000) megapixels this decoder accepts")
+            }
             let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
             let channels = isCMYK ? 4 : 3
             let format = isCMYK ? TJPF_CMYK : TJPF_RGB

@@ -14,7 +14,9 @@ struct RunCommand: ParsableCommand {
             --window-seconds and --min-inferences; MLPerf Power asks for 600 s, the default here is 10 s), \
             cool-down. Configurations run interleaved in a seeded random order. Ctrl-C stops after the \
             current write and leaves a valid partial run. Without an energy source the run still reports \
-            time, counters and accuracy; --power-model adds energy ESTIMATES, labelled as such.
+            time, counters and accuracy; --power-model adds energy ESTIMATES, labelled as such. \
+            --resume results/<run> continues an interrupted run with its stored plan and run order, running \
+            only the repetitions not yet finished and keeping accuracy already computed.
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -64,12 +66,19 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A JSON run plan (the keys of summary.json's \"plan\"); flags given as well override it.")
     var config: String?
 
+    @Option(help: "Continue this interrupted run (results/<run>) instead of starting a new one.")
+    var resume: String?
+
     @Option(name: .customLong("power-model"), help: "Estimate energy where none can be measured: idle=W,busy=W or tdp=W.")
     var powerModel: String?
 
     func run() throws {
         let data = try? DataDirectory.locate(explicit: dataOptions.data)
         if let explicit = dataOptions.data, data == nil { throw UserFacingError("--data \(explicit): not a directory") }
+        if let resume {
+            try resumeRun(URL(fileURLWithPath: resume), data: data)
+            return
+        }
         let plan: RunPlan
         do {
             plan = try makePlan(data: data)
@@ -84,19 +93,7 @@ struct RunCommand: ParsableCommand {
         // Counters first: they only count threads created after they are opened (inference pools).
         let counters = PerfWindowCounters()
         let (workloads, accuracy) = try makeWorkloads(plan: plan, data: data)
-
-        let progress = TerminalProgress()
-        progress.note("probing the machine")
-        let probe = MachineProbe().run()
-        let selection = EnergySourceSelection.discover()
-        let gauges = SysfsGaugeSource.standard(SysfsReader())
-        if let unavailable = selection.unavailable {
-            progress.note("no energy source: \(unavailable.reason)"
-                          + (plan.powerModel == nil ? "; energy will be reported as unavailable" : "; energy will be ESTIMATED"))
-        }
-        let interval = UInt64(plan.settings.samplingIntervalMilliseconds * 1e6)
-        let sampler = Sampler(energySources: selection.sources, gaugeSources: gauges.names.isEmpty ? [] : [gauges],
-                              configuration: Sampler.Configuration(intervalNanoseconds: interval))
+        let (progress, probe, selection, sampler) = Self.prepareSampling(plan: plan)
         let record = RunRecord(
             name: outputURL.lastPathComponent, startedAt: ISO8601DateFormatter().string(from: Date()), plan: plan,
             configurations: workloads.map(\.configuration), energy: EnergySetup(selection: selection),
@@ -108,11 +105,85 @@ struct RunCommand: ParsableCommand {
         let runner = try TradeoffRunner(
             record: record, workloads: workloads, accuracy: accuracy,
             environment: .live(sampler: sampler, counters: counters, stop: stop, progress: progress), output: outputURL)
-        let run = try runner.run()
+        try Self.finish(runner, output: outputURL, signals: signals)
+    }
+
+    /// `--resume DIR`: the stored plan, order and finished repetitions; only the rest runs.
+    func resumeRun(_ runDirectory: URL, data: DataDirectory?) throws {
+        let planFlags: [(String, Bool)] = [
+            ("--model", !models.isEmpty), ("--precision", precision != nil), ("--threads", threads != nil),
+            ("--repetitions", repetitions != nil), ("--window-seconds", windowSeconds != nil),
+            ("--min-inferences", minInferences != nil), ("--idle-seconds", idleSeconds != nil),
+            ("--warmup-inferences", warmupInferences != nil), ("--images", images != nil), ("--seed", seed != nil),
+            ("--interval-ms", intervalMs != nil), ("--output", output != nil), ("--config", config != nil),
+            ("--power-model", powerModel != nil),
+        ]
+        let given = planFlags.filter(\.1).map(\.0)
+        if !given.isEmpty {
+            throw UserFacingError("--resume continues the plan stored in \(runDirectory.path); "
+                                  + "do not also pass \(given.joined(separator: ", "))")
+        }
+        let stored: RecordedRun
+        do {
+            stored = try RawRunFiles.read(runDirectory: runDirectory)
+        } catch {
+            throw UserFacingError("--resume \(runDirectory.path): \(error)")
+        }
+        if stored.record.complete {
+            throw UserFacingError("--resume \(runDirectory.path): the run is already complete; nothing to resume")
+        }
+        let plan = stored.record.plan
+        let counters = PerfWindowCounters()
+        let (workloads, accuracy) = try makeWorkloads(plan: plan, data: data)
+        let (progress, _, _, sampler) = Self.prepareSampling(plan: plan)
+        progress.note("resuming \(runDirectory.path): \(stored.record.units.count) of \(stored.record.schedule.count) "
+                      + "repetitions already finished")
+        let stop = StopRequest()
+        let signals = SignalStop(stop: stop)
+        sampler.start()
+        let runner: TradeoffRunner
+        do {
+            runner = try TradeoffRunner(
+                resuming: stored, workloads: workloads, accuracy: accuracy,
+                environment: .live(sampler: sampler, counters: counters, stop: stop, progress: progress),
+                output: runDirectory)
+        } catch let error as TradeoffRunError {
+            throw UserFacingError("--resume \(runDirectory.path): \(error)")
+        }
+        try Self.finish(runner, output: runDirectory, signals: signals)
+    }
+
+    /// Probes the machine, says what it cannot measure and how to allow it, and builds the sampler.
+    static func prepareSampling(plan: RunPlan) -> (TerminalProgress, ProbeReport, EnergySourceSelection, Sampler) {
+        let progress = TerminalProgress()
+        progress.note("probing the machine")
+        let probe = MachineProbe().run()
+        let selection = EnergySourceSelection.discover()
+        let gauges = SysfsGaugeSource.standard(SysfsReader())
+        if let unavailable = selection.unavailable {
+            progress.note("no energy source: \(unavailable.reason)"
+                          + (plan.powerModel == nil ? "; energy will be reported as unavailable" : "; energy will be ESTIMATED"))
+            progress.note("to measure energy: \(unavailable.fix)")
+        }
+        let interval = UInt64(plan.settings.samplingIntervalMilliseconds * 1e6)
+        let sampler = Sampler(energySources: selection.sources, gaugeSources: gauges.names.isEmpty ? [] : [gauges],
+                              configuration: Sampler.Configuration(intervalNanoseconds: interval))
+        return (progress, probe, selection, sampler)
+    }
+
+    static func finish(_ runner: TradeoffRunner, output: URL, signals: SignalStop) throws {
+        let run: RecordedRun
+        do {
+            run = try runner.run()
+        } catch let error as AtomicFileError {
+            throw UserFacingError("results folder \(output.path): \(error); the files there are the last whole write "
+                                  + "(continue with --resume \(output.path) once it is writable)")
+        }
         withExtendedLifetime(signals) {}
-        print(run.record.complete ? "complete: \(outputURL.path)"
-              : "partial (\(run.record.stopReason ?? "stopped")): \(outputURL.path)")
-        print("report: \(outputURL.appendingPathComponent("report.md").path)")
+        print(run.record.complete ? "complete: \(output.path)"
+              : "partial (\(run.record.stopReason ?? "stopped")): \(output.path)"
+                + " (continue with: ssd-energy run --resume \(output.path))")
+        print("report: \(output.appendingPathComponent("report.md").path)")
     }
 
     /// THE wiring point: the workloads (model → detections, timed per inference) and the accuracy

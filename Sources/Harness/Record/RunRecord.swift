@@ -166,6 +166,8 @@ public struct RunRecord: Codable, Sendable {
     public var probe: ProbeReport
     public var software: SoftwareVersions
     public var samplerOverhead: SamplerOverhead?
+    /// Interruptions, resumptions and failed writes, in order (absent in runs that had none).
+    public var events: [RunEvent]?
 
     public init(name: String, startedAt: String, plan: RunPlan, configurations: [RunConfiguration],
                 energy: EnergySetup, gaugeNames: [String], logicalCPUs: Int, probe: ProbeReport,

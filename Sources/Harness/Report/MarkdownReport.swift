@@ -130,6 +130,13 @@ enum MarkdownReport {
             }
         }
 
+        if let events = summary.runEvents, !events.isEmpty {
+            md += "\n## Run events\n\n"
+            for event in events {
+                md += "- \(event.time) \(event.kind.rawValue) (\(event.source)): \(cell(event.detail))\n"
+            }
+        }
+
         md += "\n## Machine and software\n\n"
         md += "- CPU: \(summary.machine.machine.cpuModel ?? "unknown"), \(summary.logicalCPUs) logical CPUs\n"
         md += "- OS: \(summary.software.operatingSystem) \(summary.software.kernelRelease) \(summary.software.machine)\n"

@@ -42,6 +42,8 @@ public struct SummaryDocument: Codable, Sendable {
     public var configurations: [ConfigurationResult]
     public var paretoFront: Front
     public var samplerFaults: [SamplerFault]
+    /// Interruptions, resumptions and failed writes of the run itself (absent when there were none).
+    public var runEvents: [RunEvent]?
     public var samplerOverhead: SamplerOverhead?
     public var logicalCPUs: Int
     public var machine: ProbeReport
@@ -72,6 +74,7 @@ public struct SummaryDocument: Codable, Sendable {
         let front = TradeoffFront(results)
         paretoFront = Front(costAxis: front.costAxis, configurationIDs: front.frontIDs)
         samplerFaults = record.faults
+        runEvents = record.events
         samplerOverhead = record.samplerOverhead
         logicalCPUs = record.logicalCPUs
         machine = record.probe

@@ -12,4 +12,10 @@ public struct PhaseMark: Codable, Hashable, Sendable {
     public let phase: Phase
     public let timeNanoseconds: UInt64
     public let sampleIndex: Int
+
+    public init(phase: Phase, timeNanoseconds: UInt64, sampleIndex: Int) {
+        self.phase = phase
+        self.timeNanoseconds = timeNanoseconds
+        self.sampleIndex = sampleIndex
+    }
 }
