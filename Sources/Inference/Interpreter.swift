@@ -20,11 +20,16 @@ public final class Interpreter {
         /// absurd amounts (real SSD models need tens of MB).
         public var maxArenaBytes: Int
 
+        /// Threads the optimized kernels split each operator across (1 = run on the calling thread only).
+        public var threads: Int
+
         public static let defaultMaxArenaBytes = 2 << 30
 
-        public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes) {
+        public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes,
+                    threads: Int = 1) {
             self.weightPrecision = weightPrecision
             self.maxArenaBytes = maxArenaBytes
+            self.threads = max(1, threads)
         }
     }
 
@@ -126,7 +131,7 @@ public final class Interpreter {
             let binding = OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
                                           outputs: outputs, customOptions: custom)
             do {
-                kernels.append(try OperatorDispatch.kernel(for: binding))
+                kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads))
             } catch let error as KernelError {
                 problems.append("operator \(opIndex) (\(name)): \(error.message)")
             }
