@@ -82,6 +82,8 @@ public final class Interpreter {
     private let plan: ExecutionPlan
     private let arena: UnsafeMutableRawPointer
     private let kernels: [OperatorDispatch.Kernel]
+    /// The operator name of each kernel `invoke()` runs, in order (for profiling).
+    public let kernelOperatorNames: [String]
 
     public init(model: TFLiteModel, options: Options = Options()) throws {
         self.model = model
@@ -114,6 +116,7 @@ public final class Interpreter {
                                holdsFloat16Weights: float16)
         }
         var kernels: [OperatorDispatch.Kernel] = []
+        var kernelOperatorNames: [String] = []
         var problems: [String] = []
         for opIndex in plan.runtimeOperators {
             let op = graph.operators[opIndex]
@@ -132,6 +135,7 @@ public final class Interpreter {
                                           outputs: outputs, customOptions: custom)
             do {
                 kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads))
+                kernelOperatorNames.append(name)
             } catch let error as KernelError {
                 problems.append("operator \(opIndex) (\(name)): \(error.message)")
             }
@@ -143,6 +147,7 @@ public final class Interpreter {
             throw Error(description: "model \(model.fileName): cannot run \(problems.count) operator(s): \(shown)\(more)")
         }
         self.kernels = kernels
+        self.kernelOperatorNames = kernelOperatorNames
 
         func info(_ i: Int) -> TensorInfo {
             TensorInfo(tensorIndex: i, name: graph.tensors[i].name, shape: plan.tensors[i].shape,
@@ -199,6 +204,24 @@ public final class Interpreter {
     /// Runs every operator once.
     public func invoke() throws {
         for kernel in kernels { try kernel() }
+    }
+
+    /// `invoke()` that also adds each kernel's wall time (ns) to `nanoseconds[i]` (sized like
+    /// `kernelOperatorNames`).
+    public func invokeProfiled(into nanoseconds: inout [UInt64]) throws {
+        precondition(nanoseconds.count == kernels.count, "one slot per kernel")
+        for (i, kernel) in kernels.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try kernel()
+            nanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start
+        }
+    }
+
+    /// Runs kernel `i` alone again. Its inputs are whatever the last `invoke()` left in the arena, so
+    /// repeating it recomputes the same outputs: this lets a profiler measure one operator for long
+    /// enough to read an energy counter.
+    public func rerunKernel(_ i: Int) throws {
+        try kernels[i]()
     }
 
     /// A copy of output `index` after `invoke()`.
