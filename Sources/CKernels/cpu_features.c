@@ -19,6 +19,15 @@ ck_isa ck_detected_isa(void) {
     return (ck_isa)detected;
 }
 
+int ck_has_avx512_vnni(void) {
+#if defined(__x86_64__)
+    return ck_active_isa() == CK_ISA_AVX512 && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
 void ck_force_isa(ck_isa isa) {
     ck_isa best = ck_detected_isa();
     forced = (int)(isa < best ? isa : best);

@@ -11,8 +11,8 @@ enum OperatorDispatch {
 
     /// `threads`: how many threads the optimized kernels split their work across.
     static func kernel(for b: OperatorBinding, threads: Int = 1) throws -> Kernel {
-        if let quantized = try quantizedKernel(for: b) { return quantized }
         if let optimized = try optimizedKernel(for: b, threads: threads) { return optimized }
+        if let quantized = try quantizedKernel(for: b) { return quantized }
         switch b.name {
         case "CONV_2D": return try conv2D(b)
         case "DEPTHWISE_CONV_2D": return try depthwiseConv2D(b)

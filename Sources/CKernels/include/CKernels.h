@@ -61,6 +61,43 @@ void ck_im2col_f32(const float *input, const ck_window *w, int row_begin, int ro
 void ck_depthwise_f32(const float *input, const ck_window *w, const float *filter, const float *bias,
                       float *output, float lo, float hi, int row_begin, int row_end);
 
+// MARK: - 8-bit (int8 per-channel / uint8 per-tensor), integer results equal to TFLite's reference kernels
+
+/// TFLite's requantization of an int32 accumulator (MultiplyByQuantizedMultiplier, double rounding).
+typedef struct {
+    int32_t input_offset;      /// added to every input value (minus the input zero point)
+    int32_t output_offset;     /// the output zero point
+    int32_t activation_min, activation_max;
+    const int32_t *significand; /// per output channel, Q0.31
+    const int32_t *shift;       /// per output channel, > 0 left
+    int is_signed;              /// int8 (1) or uint8 (0) elements
+} ck_requant;
+
+int32_t ck_requantize(int32_t accumulator, int32_t significand, int32_t shift);
+
+/// int16 values of a [n][k] 8-bit filter with its offset added, in panels of 16 channels and pairs of k:
+/// panel p, pair i, channel j, element e at p*k2*32 + i*32 + j*2 + e (k2 = (k+1)/2), zero-padded.
+size_t ck_packed_q_count(int n, int k);
+void ck_pack_q(const void *weights, int is_signed, int32_t filter_offset, int n, int k, int16_t *packed);
+
+/// im2col to int16 with the input offset added; taps outside the image are 0 (TFLite skips them);
+/// each row is `row_length` (>= k, even) long, zero-filled past k.
+void ck_rows_q(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
+               int row_end, int row_length, int16_t *rows);
+
+/// out[m][n] = requantize(sum_k a[m][k] * w[n][k] + bias[n]) for work units [tile_begin, tile_end)
+/// (same units as ck_gemm_f32_tile_count). `a` rows are `lda` int16 apart, length 2*k2 (zero-padded).
+void ck_gemm_q(const int16_t *a, ptrdiff_t lda, int m, int k, const int16_t *packed, int n, const int32_t *bias,
+               const ck_requant *rq, void *out, ptrdiff_t ldc, int tile_begin, int tile_end);
+
+/// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end): filter
+/// [fh][fw][channels] as stored, bias may be NULL.
+void ck_depthwise_q(const void *input, const ck_window *w, const void *filter, int32_t filter_offset,
+                    const int32_t *bias, const ck_requant *rq, void *output, int row_begin, int row_end);
+
+/// True when the CPU has AVX-512 VNNI (the int16 dot-product instructions the 8-bit GEMM uses).
+int ck_has_avx512_vnni(void);
+
 #ifdef __cplusplus
 }
 #endif
