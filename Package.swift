@@ -24,7 +24,9 @@ let package = Package(
 
         // Model file -> graph -> kernels -> detections -> COCO evaluation.
         .target(name: "TFLiteModel"),
-        .target(name: "Inference", dependencies: ["TFLiteModel"]),
+        // Optimized convolution kernels with run-time instruction set dispatch (AVX-512, AVX2+FMA, portable).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Inference", dependencies: ["TFLiteModel", "CKernels"]),
         .target(name: "Imaging", dependencies: ["CTurboJPEG"]),
         .target(name: "Detector", dependencies: ["TFLiteModel", "Inference", "Imaging"]),
         .target(name: "COCO"),
@@ -47,7 +49,7 @@ let package = Package(
         .executableTarget(name: "FuzzTFLite", dependencies: ["TFLiteModel", "Inference"]),
 
         .testTarget(name: "TFLiteModelTests", dependencies: ["TFLiteModel", "DataLocation"], exclude: ["Fixtures"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation"],
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TFLiteModel", "DataLocation", "CKernels"],
                     exclude: ["Fixtures", "Quantized/Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"], exclude: ["Fixtures"]),

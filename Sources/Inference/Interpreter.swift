@@ -20,11 +20,16 @@ public final class Interpreter {
         /// absurd amounts (real SSD models need tens of MB).
         public var maxArenaBytes: Int
 
+        /// Threads the optimized kernels split each operator across (1 = run on the calling thread only).
+        public var threads: Int
+
         public static let defaultMaxArenaBytes = 2 << 30
 
-        public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes) {
+        public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes,
+                    threads: Int = 1) {
             self.weightPrecision = weightPrecision
             self.maxArenaBytes = maxArenaBytes
+            self.threads = max(1, threads)
         }
     }
 
@@ -77,6 +82,8 @@ public final class Interpreter {
     private let plan: ExecutionPlan
     private let arena: UnsafeMutableRawPointer
     private let kernels: [OperatorDispatch.Kernel]
+    /// The operator name of each kernel `invoke()` runs, in order (for profiling).
+    public let kernelOperatorNames: [String]
 
     public init(model: TFLiteModel, options: Options = Options()) throws {
         self.model = model
@@ -109,6 +116,7 @@ public final class Interpreter {
                                holdsFloat16Weights: float16)
         }
         var kernels: [OperatorDispatch.Kernel] = []
+        var kernelOperatorNames: [String] = []
         var problems: [String] = []
         for opIndex in plan.runtimeOperators {
             let op = graph.operators[opIndex]
@@ -126,7 +134,8 @@ public final class Interpreter {
             let binding = OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
                                           outputs: outputs, customOptions: custom)
             do {
-                kernels.append(try OperatorDispatch.kernel(for: binding))
+                kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads))
+                kernelOperatorNames.append(name)
             } catch let error as KernelError {
                 problems.append("operator \(opIndex) (\(name)): \(error.message)")
             }
@@ -138,6 +147,7 @@ public final class Interpreter {
             throw Error(description: "model \(model.fileName): cannot run \(problems.count) operator(s): \(shown)\(more)")
         }
         self.kernels = kernels
+        self.kernelOperatorNames = kernelOperatorNames
 
         func info(_ i: Int) -> TensorInfo {
             TensorInfo(tensorIndex: i, name: graph.tensors[i].name, shape: plan.tensors[i].shape,
@@ -194,6 +204,24 @@ public final class Interpreter {
     /// Runs every operator once.
     public func invoke() throws {
         for kernel in kernels { try kernel() }
+    }
+
+    /// `invoke()` that also adds each kernel's wall time (ns) to `nanoseconds[i]` (sized like
+    /// `kernelOperatorNames`).
+    public func invokeProfiled(into nanoseconds: inout [UInt64]) throws {
+        precondition(nanoseconds.count == kernels.count, "one slot per kernel")
+        for (i, kernel) in kernels.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try kernel()
+            nanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start
+        }
+    }
+
+    /// Runs kernel `i` alone again. Its inputs are whatever the last `invoke()` left in the arena, so
+    /// repeating it recomputes the same outputs: this lets a profiler measure one operator for long
+    /// enough to read an energy counter.
+    public func rerunKernel(_ i: Int) throws {
+        try kernels[i]()
     }
 
     /// A copy of output `index` after `invoke()`.

@@ -9,7 +9,9 @@ enum OperatorDispatch {
     /// Throws only for what the data can get wrong at run time (e.g. NaN boxes in the post-process op).
     typealias Kernel = () throws -> Void
 
-    static func kernel(for b: OperatorBinding) throws -> Kernel {
+    /// `threads`: how many threads the optimized kernels split their work across.
+    static func kernel(for b: OperatorBinding, threads: Int = 1) throws -> Kernel {
+        if let optimized = try optimizedKernel(for: b, threads: threads) { return optimized }
         if let quantized = try quantizedKernel(for: b) { return quantized }
         switch b.name {
         case "CONV_2D": return try conv2D(b)

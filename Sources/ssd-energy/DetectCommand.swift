@@ -29,7 +29,7 @@ struct DetectCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (one object per image) instead of text.")
     var json = false
 
-    @Option(name: .long, help: "Threads for inference (the engine runs on 1 thread so far).")
+    @Option(name: .long, help: "Threads the convolutions split their work across.")
     var threads: Int = 1
 
     @Option(name: .customLong("score-threshold"), help: "Only print detections with a higher score.")
@@ -41,7 +41,7 @@ struct DetectCommand: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         // Refuse rather than silently ignore a setting the engine does not have.
-        guard threads == 1 else { throw ValidationError("--threads: the inference engine is single-threaded so far; use 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard Interpreter.WeightPrecision(rawValue: weightPrecision) != nil else {
             throw ValidationError("--weights must be one of " + Interpreter.WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -58,7 +58,8 @@ struct DetectCommand: ParsableCommand {
         let detector: SSDDetector
         do {
             detector = try SSDDetector(modelPath: model, descriptionPath: description,
-                                       options: .init(weightPrecision: Interpreter.WeightPrecision(rawValue: weightPrecision)!))
+                                       options: .init(weightPrecision: Interpreter.WeightPrecision(rawValue: weightPrecision)!,
+                                                     threads: threads))
         } catch {
             throw UserFacingError("\(error)")
         }

@@ -20,6 +20,8 @@ struct SSDEnergy: ParsableCommand {
             EvalCommand.self,
             RunCommand.self,
             ReportCommand.self,
+            BenchCommand.self,
+            ProfileCommand.self,
         ]
     )
 }

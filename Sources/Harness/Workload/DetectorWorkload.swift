@@ -25,11 +25,12 @@ public final class DetectorWorkload: InferenceWorkload {
     }
 
     public func prepare() throws {
-        guard configuration.threads == 1 else {
-            throw WorkloadError(message: "\(configuration.id): the engine runs one thread for now; use --threads 1")
+        guard configuration.threads >= 1 else {
+            throw WorkloadError(message: "\(configuration.id): --threads must be at least 1")
         }
         let detector = try SSDDetector(modelPath: configuration.modelPath,
-                                       options: Interpreter.Options(weightPrecision: weightPrecision))
+                                       options: Interpreter.Options(weightPrecision: weightPrecision,
+                                                                    threads: configuration.threads))
         resized = []
         originalSizes = []
         for path in imagePaths {

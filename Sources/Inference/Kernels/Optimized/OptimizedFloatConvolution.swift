@@ -1,0 +1,117 @@
+import CKernels
+
+/// Float CONV_2D and DEPTHWISE_CONV_2D with weights packed at load and the C kernels of CKernels
+/// (AVX-512 / AVX2+FMA / portable, chosen at run time). They compute the same sums as the reference
+/// kernels in a different rounding (fused multiply-add, vector lanes), so outputs agree to a small
+/// relative tolerance, not bit for bit.
+public enum OptimizedFloatKernels {
+    /// Convolution as a GEMM: A = the input pixels (1x1, stride 1: the input itself) or their im2col rows,
+    /// W = the filter [outC][fh*fw*inC] packed with its bias.
+    public final class Conv2D: @unchecked Sendable {
+        let geometry: WindowGeometry
+        let inputChannels: Int, outputChannels: Int
+        let clamp: ClampRange
+        let packed: PackedBuffer
+        let columns: PackedBuffer?
+        let runner: TileRunner
+
+        /// `filter` is [outC, fh, fw, inC] float32, `bias` [outC] or nil.
+        public init(filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, inputChannels: Int,
+                    outputChannels: Int, geometry: WindowGeometry, clamp: ClampRange, threads: Int) {
+            self.geometry = geometry
+            self.inputChannels = inputChannels
+            self.outputChannels = outputChannels
+            self.clamp = clamp
+            let k = geometry.filterHeight * geometry.filterWidth * inputChannels
+            packed = PackedBuffer(floatCount: ck_packed_f32_count(Int32(outputChannels), Int32(k)))
+            ck_pack_f32(filter, bias, Int32(outputChannels), Int32(k), packed.floats)
+            columns = Conv2D.readsInputDirectly(geometry) ? nil
+                : PackedBuffer(floatCount: geometry.outputHeight * geometry.outputWidth * k)
+            runner = TileRunner(threads: threads)
+        }
+
+        /// A 1x1 stride-1 unpadded convolution's GEMM rows are the input pixels themselves.
+        static func readsInputDirectly(_ g: WindowGeometry) -> Bool {
+            g.filterHeight == 1 && g.filterWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+                && g.padTop == 0 && g.padLeft == 0 && g.inputHeight == g.outputHeight && g.inputWidth == g.outputWidth
+        }
+
+        public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+            let g = geometry
+            let k = g.filterHeight * g.filterWidth * inputChannels
+            let m = g.outputHeight * g.outputWidth
+            let tiles = Int(ck_gemm_f32_tile_count(Int32(m), Int32(outputChannels)))
+            for batch in 0..<g.batches {
+                let image = input + batch * g.inputHeight * g.inputWidth * inputChannels
+                let result = output + batch * m * outputChannels
+                let a: UnsafePointer<Float>
+                if let columns {
+                    let rowFloats = g.outputWidth * k
+                    withUnsafePointer(to: ck_window(geometry: g, channels: inputChannels)) { window in
+                        runner.run(g.outputHeight) { begin, end in
+                            ck_im2col_f32(image, window, Int32(begin), Int32(end), columns.floats + begin * rowFloats)
+                        }
+                    }
+                    a = UnsafePointer(columns.floats)
+                } else {
+                    a = image
+                }
+                runner.run(tiles) { begin, end in
+                    ck_gemm_f32(a, k, Int32(m), Int32(k), packed.floats, Int32(outputChannels), result,
+                                outputChannels, clamp.min, clamp.max, Int32(begin), Int32(end))
+                }
+            }
+        }
+    }
+
+    /// Depthwise convolution with depth multiplier 1 (all SSD models), split by output rows.
+    public final class DepthwiseConv2D: @unchecked Sendable {
+        let geometry: WindowGeometry
+        let channels: Int
+        let clamp: ClampRange
+        let filter: PackedBuffer, bias: PackedBuffer
+        let runner: TileRunner
+
+        /// `filter` is [1, fh, fw, channels] float32, `bias` [channels] or nil.
+        public init(filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Int,
+                    geometry: WindowGeometry, clamp: ClampRange, threads: Int) {
+            self.geometry = geometry
+            self.channels = channels
+            self.clamp = clamp
+            let taps = geometry.filterHeight * geometry.filterWidth * channels
+            self.filter = PackedBuffer(floatCount: taps)
+            self.filter.floats.update(from: filter, count: taps)
+            self.bias = PackedBuffer(floatCount: channels)
+            if let bias { self.bias.floats.update(from: bias, count: channels) }
+            runner = TileRunner(threads: threads)
+        }
+
+        public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+            let g = geometry
+            for batch in 0..<g.batches {
+                let image = input + batch * g.inputHeight * g.inputWidth * channels
+                let result = output + batch * g.outputHeight * g.outputWidth * channels
+                withUnsafePointer(to: ck_window(geometry: g, channels: channels)) { window in
+                    runner.run(g.outputHeight) { begin, end in
+                        ck_depthwise_f32(image, window, filter.floats, bias.floats, result, clamp.min, clamp.max,
+                                         Int32(begin), Int32(end))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The instruction set the kernels use on this CPU.
+    public static var instructionSetName: String { String(cString: ck_isa_name(ck_active_isa())) }
+}
+
+extension ck_window {
+    init(geometry g: WindowGeometry, channels: Int) {
+        self.init(input_height: Int32(g.inputHeight), input_width: Int32(g.inputWidth), channels: Int32(channels),
+                  output_height: Int32(g.outputHeight), output_width: Int32(g.outputWidth),
+                  filter_height: Int32(g.filterHeight), filter_width: Int32(g.filterWidth),
+                  stride_height: Int32(g.strideHeight), stride_width: Int32(g.strideWidth),
+                  dilation_height: Int32(g.dilationHeight), dilation_width: Int32(g.dilationWidth),
+                  pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft))
+    }
+}

@@ -1,0 +1,160 @@
+import CKernels
+import Testing
+@testable import Inference
+
+// The optimized float kernels against the reference kernels (the oracle) on random shapes, on every
+// instruction set this CPU has and with several thread counts.
+//
+// Tolerance: both compute the same sum of products in a different rounding (fused multiply-add, other
+// association), so each output may differ by a few float32 roundings of the summed magnitudes:
+// |optimized - reference| <= 1e-5 * (sum |x * w| + |bias|) + 1e-30.
+
+/// SplitMix64: reproducible inputs without depending on the platform's random generator.
+private struct SeededGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+    mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
+}
+
+private struct ConvCase: CustomStringConvertible {
+    var height, width, inputChannels, outputChannels, filterHeight, filterWidth, stride, dilation: Int
+    var same: Bool
+    var clamp: ClampRange
+    var hasBias: Bool
+    var description: String {
+        "\(height)x\(width)x\(inputChannels) -> \(outputChannels), \(filterHeight)x\(filterWidth) s\(stride) "
+            + "d\(dilation) \(same ? "SAME" : "VALID") clamp \(clamp.min)...\(clamp.max) bias \(hasBias)"
+    }
+
+    func geometry() -> WindowGeometry {
+        let rows = WindowGeometry.outputSizeAndPadding(inputSize: height, filterSize: filterHeight, stride: stride,
+                                                       dilation: dilation, same: same)
+        let columns = WindowGeometry.outputSizeAndPadding(inputSize: width, filterSize: filterWidth, stride: stride,
+                                                          dilation: dilation, same: same)
+        return WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: rows.outputSize,
+                              outputWidth: columns.outputSize, filterHeight: filterHeight, filterWidth: filterWidth,
+                              strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
+                              dilationWidth: dilation, padTop: rows.padBefore, padLeft: columns.padBefore)
+    }
+}
+
+/// The instruction sets to try: every one up to what this CPU supports.
+private var instructionSets: [ck_isa] {
+    [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
+}
+
+private func withinTolerance(_ optimized: [Float], _ reference: [Float], magnitudes: [Float]) -> Int? {
+    for i in reference.indices where !(abs(optimized[i] - reference[i]) <= 1e-5 * magnitudes[i] + 1e-30) {
+        return i
+    }
+    return nil
+}
+
+private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
+
+@Test func optimizedConv2DMatchesReferenceOnRandomShapes() throws {
+    var random = SeededGenerator(state: 42)
+    var cases: [ConvCase] = [
+        // The SSD shapes: 3x3 stride-2 first layer, 1x1 layers with channel counts of all residues mod 16.
+        ConvCase(height: 33, width: 31, inputChannels: 3, outputChannels: 32, filterHeight: 3, filterWidth: 3,
+                 stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 19, width: 19, inputChannels: 96, outputChannels: 24, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+        ConvCase(height: 1, width: 1, inputChannels: 256, outputChannels: 546, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+    ]
+    for _ in 0..<40 {
+        let kernel = random.int(1...3) * 2 - 1
+        cases.append(ConvCase(height: random.int(1...17), width: random.int(1...17), inputChannels: random.int(1...40),
+                              outputChannels: random.int(1...70), filterHeight: kernel,
+                              filterWidth: random.int(0...3) == 0 ? 1 : kernel, stride: random.int(1...2),
+                              dilation: random.int(0...4) == 0 ? 2 : 1, same: random.int(0...1) == 0,
+                              clamp: clamps[random.int(0...2)], hasBias: random.int(0...3) != 0))
+    }
+    defer { ck_force_isa(ck_detected_isa()) }
+    for c in cases {
+        let g = c.geometry()
+        if g.outputHeight < 1 || g.outputWidth < 1 { continue }
+        let input = random.floats(c.height * c.width * c.inputChannels)
+        let filter = random.floats(c.outputChannels * c.filterHeight * c.filterWidth * c.inputChannels)
+        let bias = c.hasBias ? random.floats(c.outputChannels) : nil
+        let count = g.outputHeight * g.outputWidth * c.outputChannels
+        var reference = [Float](repeating: .nan, count: count)
+        var magnitudes = [Float](repeating: .nan, count: count)
+        let absoluteInput = input.map(abs), absoluteFilter = filter.map(abs), absoluteBias = bias?.map(abs)
+        FloatKernels.conv2D(input: input, inputChannels: c.inputChannels, filter: filter, bias: bias,
+                            output: &reference, outputChannels: c.outputChannels, geometry: g, clamp: c.clamp)
+        FloatKernels.conv2D(input: absoluteInput, inputChannels: c.inputChannels, filter: absoluteFilter,
+                            bias: absoluteBias, output: &magnitudes, outputChannels: c.outputChannels, geometry: g,
+                            clamp: .unbounded)
+        for isa in instructionSets {
+            ck_force_isa(isa)
+            for threads in [1, 3] {
+                let kernel = OptimizedFloatKernels.Conv2D(
+                    filter: filter, bias: bias, inputChannels: c.inputChannels, outputChannels: c.outputChannels,
+                    geometry: g, clamp: c.clamp, threads: threads)
+                var optimized = [Float](repeating: .nan, count: count)
+                kernel.run(input: input, output: &optimized)
+                let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)
+                let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads)"
+                #expect(bad == nil, "\(context): output \(bad ?? -1) is \(bad.map { optimized[$0] } ?? 0), reference \(bad.map { reference[$0] } ?? 0)")
+            }
+        }
+    }
+}
+
+@Test func optimizedDepthwiseConv2DMatchesReferenceOnRandomShapes() throws {
+    var random = SeededGenerator(state: 7)
+    var cases: [ConvCase] = []
+    for _ in 0..<40 {
+        let kernel = random.int(1...3) * 2 - 1
+        let channels = random.int(1...70)
+        cases.append(ConvCase(height: random.int(1...19), width: random.int(1...19), inputChannels: channels,
+                              outputChannels: channels, filterHeight: kernel, filterWidth: kernel,
+                              stride: random.int(1...2), dilation: random.int(0...4) == 0 ? 2 : 1,
+                              same: random.int(0...1) == 0, clamp: clamps[random.int(0...2)],
+                              hasBias: random.int(0...3) != 0))
+    }
+    defer { ck_force_isa(ck_detected_isa()) }
+    for c in cases {
+        let g = c.geometry()
+        if g.outputHeight < 1 || g.outputWidth < 1 { continue }
+        let channels = c.inputChannels
+        let input = random.floats(c.height * c.width * channels)
+        let filter = random.floats(c.filterHeight * c.filterWidth * channels)
+        let bias = c.hasBias ? random.floats(channels) : nil
+        let count = g.outputHeight * g.outputWidth * channels
+        var reference = [Float](repeating: .nan, count: count)
+        var magnitudes = [Float](repeating: .nan, count: count)
+        FloatKernels.depthwiseConv2D(input: input, inputChannels: channels, depthMultiplier: 1, filter: filter,
+                                     bias: bias, output: &reference, geometry: g, clamp: c.clamp)
+        FloatKernels.depthwiseConv2D(input: input.map(abs), inputChannels: channels, depthMultiplier: 1,
+                                     filter: filter.map(abs), bias: bias?.map(abs), output: &magnitudes, geometry: g,
+                                     clamp: .unbounded)
+        for isa in instructionSets {
+            ck_force_isa(isa)
+            for threads in [1, 2] {
+                let kernel = OptimizedFloatKernels.DepthwiseConv2D(
+                    filter: filter, bias: bias, channels: channels, geometry: g, clamp: c.clamp, threads: threads)
+                var optimized = [Float](repeating: .nan, count: count)
+                kernel.run(input: input, output: &optimized)
+                let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)
+                let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads)"
+                #expect(bad == nil, "\(context): output \(bad ?? -1) is \(bad.map { optimized[$0] } ?? 0), reference \(bad.map { reference[$0] } ?? 0)")
+            }
+        }
+    }
+}
+
+@Test func instructionSetIsDetected() {
+    // Not a speed claim: the name must be one of the three paths, and forcing lower never raises it.
+    #expect(["portable", "avx2-fma", "avx512"].contains(OptimizedFloatKernels.instructionSetName))
+}
