@@ -22,10 +22,10 @@ public enum Int8Quantization {
     static let sharesInputParameters: Set<Int32> = [BuiltinCode.reshape, BuiltinCode.pad, BuiltinCode.maxPool2D,
                                                     BuiltinCode.averagePool2D]
 
-    struct Parameters: Equatable { var scale: Float; var zeroPoint: Int64 }
+    public struct Parameters: Equatable, Sendable { public var scale: Float; public var zeroPoint: Int64 }
 
     /// Asymmetric int8 parameters covering [low, high] ∪ {0}.
-    static func parameters(low: Float, high: Float) -> Parameters {
+    public static func parameters(low: Float, high: Float) -> Parameters {
         let lo = min(low, 0), hi = max(high, 0)
         let scale = hi > lo ? (hi - lo) / 255 : 1
         let zeroPoint = Int64(max(-128, min(127, (-128 - lo / scale).rounded())))
@@ -153,7 +153,7 @@ public enum Int8Quantization {
     }
 
     /// Symmetric per-channel int8 along `axis`: q = round(w / s_c), s_c = max|w_c| / 127.
-    static func symmetricPerChannel(_ values: [Float], shape: [Int], axis: Int) -> ([Int8], [Float]) {
+    public static func symmetricPerChannel(_ values: [Float], shape: [Int], axis: Int) -> ([Int8], [Float]) {
         let channels = shape[axis]
         let inner = shape[(axis + 1)...].reduce(1, *)
         var maxAbs = [Float](repeating: 0, count: channels)

@@ -16,7 +16,7 @@ import TFLiteModel
     @Test(arguments: models)
     func roundTrip(path: String) throws {
         let dir = try DataDirectory.locate(callerFile: #filePath)
-        let original = try TFLiteModel(contentsOf: try dir.requireFile(path))
+        let original = try TFLiteModel(contentsOf: URL(fileURLWithPath: try dir.requireFile(path)))
         let bytes = try ModelDraft(original).serialized()
         let copy = try TFLiteModel(bytes: bytes, fileName: "copy of \(path)")
         #expect(Array(copy.bytes[4..<8]) == Array("TFL3".utf8))
