@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CTurboJPEG"]),
         .target(name: "Detector", dependencies: ["TFLiteModel", "Inference", "Imaging"]),
         .target(name: "COCO"),
+        // Precision variants written as .tflite: dequantize, float16 weights, int8 post-training quantization.
+        .target(name: "Precision", dependencies: ["TFLiteModel", "Inference", "Imaging", "Detector", "DataLocation"]),
 
         // Probe -> sample -> join -> report.
         .target(name: "Telemetry", dependencies: ["CPfm", "CSensors", "CPerfEvent"]),
@@ -40,7 +42,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "DataLocation", "TFLiteModel", "Inference", "Imaging", "Detector", "COCO",
-                "Telemetry", "Harness",
+                "Telemetry", "Harness", "Precision",
             ]
         ),
 
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),
+        .testTarget(name: "PrecisionTests", dependencies: ["Precision", "TFLiteModel", "Inference", "DataLocation"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Telemetry", "DataLocation"]),
     ],

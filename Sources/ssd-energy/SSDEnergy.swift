@@ -20,6 +20,7 @@ struct SSDEnergy: ParsableCommand {
             EvalCommand.self,
             RunCommand.self,
             ReportCommand.self,
+            QuantizeCommand.self,
             BenchCommand.self,
             ProfileCommand.self,
         ]

@@ -1,0 +1,104 @@
+import Foundation
+import TFLiteModel
+
+/// uint8/int8 model -> float32 model computing the same graph in float: every quantized constant is
+/// replaced by its real values (scale × (q - zero point), per channel where the file says so), every
+/// quantized activation becomes float32, and QUANTIZE/DEQUANTIZE operators, now float -> float, are
+/// removed. A uint8/int8 image input becomes a float32 input; the provenance records the normalisation
+/// (pixel - mean) / std that equals the old input quantization, so the detector can feed the same values.
+public enum Dequantization {
+    public static func convert(_ model: TFLiteModel) throws -> ModelDraft {
+        var draft = try ModelDraft(model)
+        let location = model.fileName
+        var changed = 0
+        var normalisation: Provenance.InputNormalisation?
+
+        for index in draft.tensors.indices {
+            let tensor = draft.tensors[index]
+            guard let q = tensor.quantization, q.isAffine,
+                  [.uint8, .int8, .int16, .int32].contains(tensor.type) else { continue }
+            if draft.inputs.contains(index), tensor.type == .uint8 || tensor.type == .int8 {
+                // pixel p is fed as q = p (uint8) or p - 128 (int8); real = scale * (q - zp).
+                let pixelZero = Float(q.zeroPoints[0]) + (tensor.type == .int8 ? 128 : 0)
+                normalisation = .init(mean: pixelZero, std: 1 / q.scales[0])
+            }
+            if let data = tensor.data, !data.isEmpty {
+                draft.tensors[index].data = FloatBytes.bytes(try realValues(tensor, data: data, quantization: q, file: location))
+            } else if tensor.type == .int32 {
+                throw ConversionError(file: location, reason: "tensor '\(tensor.name)' is a quantized int32 activation, "
+                    + "which this conversion does not handle")
+            }
+            draft.tensors[index].type = .float32
+            draft.tensors[index].quantization = nil
+            changed += 1
+        }
+        guard changed > 0 else {
+            throw ConversionError(file: location, reason: "has no quantized tensors; it is already a float model")
+        }
+
+        let removed = removeIdentityConversions(&draft)
+        draft.removeUnusedTensors()
+        var provenance = Provenance(
+            precision: "fp32", source: URL(fileURLWithPath: model.fileName).lastPathComponent,
+            sourceProvenance: Provenance.text(in: model),
+            conversion: "derived from the quantized model: \(changed) quantized tensors dequantized to float32 "
+                + "(weights and biases = scale × (q - zero point)), activations computed in float32, "
+                + "\(removed) QUANTIZE/DEQUANTIZE operators removed")
+        provenance.inputNormalisation = normalisation
+        draft.record(provenance)
+        return draft
+    }
+
+    /// scale × (q - zero point), with per-channel parameters along `quantizedDimension`.
+    static func realValues(_ tensor: ModelDraft.Tensor, data: [UInt8], quantization q: TFLiteModel.Quantization,
+                           file: String) throws -> [Float] {
+        let raw: [Int64]
+        switch tensor.type {
+        case .uint8: raw = data.map { Int64($0) }
+        case .int8: raw = data.map { Int64(Int8(bitPattern: $0)) }
+        case .int16: raw = stride(from: 0, to: data.count, by: 2).map { Int64(Int16(bitPattern: UInt16(data[$0]) | UInt16(data[$0 + 1]) << 8)) }
+        case .int32: raw = FloatBytes.int32Values(data).map { Int64($0) }
+        default: throw ConversionError(file: file, reason: "tensor '\(tensor.name)' of type \(tensor.type.name) cannot be dequantized")
+        }
+        guard q.isPerChannel else {
+            return raw.map { q.scales[0] * Float($0 - q.zeroPoints[0]) }
+        }
+        // Elements after the channel axis vary fastest; the channel of element i is (i / inner) % channels.
+        let inner = tensor.shape[(q.quantizedDimension + 1)...].reduce(1, *)
+        let channels = q.scales.count
+        return raw.enumerated().map { i, value in
+            let c = (i / inner) % channels
+            return q.scales[c] * Float(value - q.zeroPoints[c])
+        }
+    }
+
+    /// Removes QUANTIZE and DEQUANTIZE operators whose input and output are both float32 now. Keeps the
+    /// output tensor (its name may be a graph output the detector looks for) by letting the producer of
+    /// the input write it directly when it can, else by re-pointing readers of the output to the input.
+    static func removeIdentityConversions(_ draft: inout ModelDraft) -> Int {
+        var removed = 0
+        var opIndex = 0
+        while opIndex < draft.operators.count {
+            let op = draft.operators[opIndex]
+            guard op.builtinCode == BuiltinCode.quantize || op.builtinCode == BuiltinCode.dequantize,
+                  let input = op.inputs.first, let output = op.outputs.first,
+                  draft.tensors[input].type == .float32, draft.tensors[output].type == .float32 else {
+                opIndex += 1
+                continue
+            }
+            let otherReaders = draft.operators.enumerated().contains { $0.offset != opIndex && $0.element.inputs.contains(input) }
+            let producer = draft.operators.firstIndex { $0.outputs.contains(input) }
+            draft.operators.remove(at: opIndex)
+            if let producer, !otherReaders, !draft.outputs.contains(input) {
+                draft.operators[producer].outputs = draft.operators[producer].outputs.map { $0 == input ? output : $0 }
+            } else {
+                for i in draft.operators.indices {
+                    draft.operators[i].inputs = draft.operators[i].inputs.map { $0 == output ? input : $0 }
+                }
+                draft.outputs = draft.outputs.map { $0 == output ? input : $0 }
+            }
+            removed += 1
+        }
+        return removed
+    }
+}
