@@ -138,6 +138,10 @@ struct ProfileCommand: ParsableCommand {
             }
             joules[type] = microjoules / 1e6 / Double(rounds)
         }
+        // A counter that never moves (a VM exposing the interface without data) is no measurement of 0 J.
+        guard joules.values.contains(where: { $0 > 0 }) else {
+            return .unavailable("the energy counters did not advance (virtualised?)")
+        }
         // Inputs of later operators were recomputed identically, so the graph state is unchanged.
         return .measured(joules)
     }
