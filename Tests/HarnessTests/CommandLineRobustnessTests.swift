@@ -58,6 +58,8 @@ import Testing
     }
 
     static let tinyModel = fixture("Tests/InferenceTests/Fixtures/ops/conv_stride2_same_even.tflite")
+    /// Any valid input: the model fails to load before its shape is checked.
+    static let tinyInput = fixture("Tests/InferenceTests/Fixtures/ops/conv_stride2_same_even_input.npy")
 
     @Test(arguments: [("truncated", 0.5), ("header only", 0.05)])
     func truncatedModel(label: String, fraction: Double) throws {
@@ -65,7 +67,8 @@ import Testing
         let file = try Self.scratchFile("truncated.tflite", Array(bytes.prefix(Int(Double(bytes.count) * fraction))))
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         expectCleanFailure(try Self.tool(["inspect", file.path]), naming: file.path)
-        expectCleanFailure(try Self.tool(["invoke", "--model", file.path, "--outputs", file.path + ".out"]), naming: file.path)
+        expectCleanFailure(try Self.tool(["invoke", "--model", file.path, "--input-npy", Self.tinyInput,
+                                          "--outputs", file.path + ".out"]), naming: file.path)
     }
 
     @Test func modelWithBuffersPointingOutsideTheFile() throws {
@@ -89,7 +92,8 @@ import Testing
         let model = Self.fixture("Tests/InferenceTests/Fixtures/ops/floor_unsupported.tflite")
         let outputs = scratchOutput()
         defer { try? FileManager.default.removeItem(at: outputs) }
-        expectCleanFailure(try Self.tool(["invoke", "--model", model, "--outputs", outputs.path]), naming: model, ["FLOOR"])
+        expectCleanFailure(try Self.tool(["invoke", "--model", model, "--input-npy", Self.tinyInput,
+                                          "--outputs", outputs.path]), naming: model, ["FLOOR"])
     }
 
     @Test func inputOfTheWrongSize() throws {
