@@ -37,6 +37,7 @@ public enum Dequantization {
         }
 
         let removed = removeIdentityConversions(&draft)
+        for i in draft.operators.indices { draft.operators[i].version = floatVersion(of: draft.operators[i]) }
         draft.removeUnusedTensors()
         var provenance = Provenance(
             precision: "fp32", source: URL(fileURLWithPath: model.fileName).lastPathComponent,
@@ -69,6 +70,28 @@ public enum Dequantization {
         return raw.enumerated().map { i, value in
             let c = (i / inner) % channels
             return q.scales[c] * Float(value - q.zeroPoints[c])
+        }
+    }
+
+    /// The operator version the TFLite converter writes for the float form of `op`: versions raised only
+    /// for uint8/int8 kernels go back to 1 (LiteRT's reference resolver, for one, has no TILE v3 and
+    /// would refuse the file); versions raised for features (dilation, half-pixel centers) are kept.
+    static func floatVersion(of op: ModelDraft.Operator) -> Int32 {
+        guard op.customCode == nil else { return op.version }
+        switch BuiltinOperatorNames.name(of: op.builtinCode) {
+        case "CONV_2D", "ADD", "SUB", "MUL", "CONCATENATION", "RESHAPE", "LOGISTIC", "SOFTMAX", "TILE", "PAD",
+             "PACK", "MAX_POOL_2D", "AVERAGE_POOL_2D", "SHAPE", "FULLY_CONNECTED", "MEAN":
+            return 1
+        case "DEPTHWISE_CONV_2D":
+            if case .depthwiseConv2D(let o) = op.options, o.dilationWidth != 1 || o.dilationHeight != 1 { return 2 }
+            return 1
+        case "RESIZE_BILINEAR":
+            if case .resizeBilinear(_, let halfPixelCenters) = op.options, halfPixelCenters { return 3 }
+            return 1
+        case "STRIDED_SLICE":
+            return op.version == 2 ? 1 : op.version  // v2 is int8; v3+ are rank/feature bumps
+        default:
+            return op.version
         }
     }
 
