@@ -16,7 +16,7 @@ import Testing
     }
 
     /// Runs `ssd-energy` with stdout and stderr into one file (no pipe to fill up), bounded in time.
-    static func tool(_ arguments: [String], seconds: Double = 300) throws -> Outcome {
+    static func tool(_ arguments: [String], seconds: Double = 900) throws -> Outcome {
         let log = scratchOutput().appendingPathExtension("log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
@@ -58,7 +58,6 @@ import Testing
     }
 
     static let tinyModel = fixture("Tests/InferenceTests/Fixtures/ops/conv_stride2_same_even.tflite")
-    /// Any valid input: the model fails to load before its shape is checked.
     static let tinyInput = fixture("Tests/InferenceTests/Fixtures/ops/conv_stride2_same_even_input.npy")
 
     @Test(arguments: [("truncated", 0.5), ("header only", 0.05)])
@@ -68,7 +67,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         expectCleanFailure(try Self.tool(["inspect", file.path]), naming: file.path)
         expectCleanFailure(try Self.tool(["invoke", "--model", file.path, "--input-npy", Self.tinyInput,
-                                          "--outputs", file.path + ".out"]), naming: file.path)
+                                                  "--outputs", file.path + ".out"]), naming: file.path)
     }
 
     @Test func modelWithBuffersPointingOutsideTheFile() throws {
@@ -93,7 +92,7 @@ import Testing
         let outputs = scratchOutput()
         defer { try? FileManager.default.removeItem(at: outputs) }
         expectCleanFailure(try Self.tool(["invoke", "--model", model, "--input-npy", Self.tinyInput,
-                                          "--outputs", outputs.path]), naming: model, ["FLOOR"])
+                                                  "--outputs", outputs.path]), naming: model, ["FLOOR"])
     }
 
     @Test func inputOfTheWrongSize() throws {

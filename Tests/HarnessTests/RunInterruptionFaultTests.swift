@@ -68,7 +68,12 @@ import Testing
         // SIGINT as soon as the first repetition is on disk (not after a blind sleep).
         let deadline = Date().addingTimeInterval(600)
         while first.isRunning && Date() < deadline && (Self.finishedUnits(output)?.count ?? 0) < 1 { usleep(50_000) }
-        try #require(first.isRunning, "the run ended before it could be interrupted: \(Self.text(firstErrors))")
+        guard first.isRunning, (Self.finishedUnits(output)?.count ?? 0) >= 1 else {
+            if first.isRunning { first.terminate(); first.waitUntilExit() }
+            let log = Self.text(firstErrors)
+            Issue.record("no repetition finished before the run ended or within 600 s (debug builds are slow; scripts/test runs release): \(log)")
+            return
+        }
         kill(first.processIdentifier, SIGINT)
         #expect(Self.waitForExit(first, seconds: 120), "no exit within 120 s of SIGINT")
         #expect(first.terminationStatus == 0, "\(Self.text(firstErrors))")
