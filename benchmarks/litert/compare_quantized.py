@@ -315,6 +315,9 @@ def main():
     parser.add_argument("--limit", type=int, default=0, help="compare at most N images")
     parser.add_argument("--every", type=int, default=1, help="take every K-th image")
     parser.add_argument("--models", nargs="*", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--only", choices=["outputs", "post_process_inputs", "ops"],
+                        help="run one part: the models' outputs, the v1 post-process inputs, or the op-by-op "
+                             "LiteRT characterisation (LiteRT only, no engine run)")
     parser.add_argument("--ops-images", type=int, default=3,
                         help="images for the op-by-op XNNPACK characterisation (0: skip)")
     args = parser.parse_args()
@@ -335,9 +338,16 @@ def main():
             model_path = os.path.join(args.data, "models", MODELS[key])
             name = os.path.basename(model_path)
             litert_bytes = litert_model_bytes(model_path)
-            ok, arrays = compare_outputs(args, name, model_path, litert_bytes, images, work, resolvers, log)
-            failed |= not ok
-            truncated = without_post_process(model_path)
+            if args.only in (None, "outputs"):
+                ok, arrays = compare_outputs(args, name, model_path, litert_bytes, images, work, resolvers, log)
+                failed |= not ok
+            else:
+                arrays = {}
+                for path in images[: args.ops_images]:
+                    probe = Interpreter(model_content=litert_bytes)
+                    _, height, width, _ = probe.get_input_details()[0]["shape"]
+                    arrays[os.path.splitext(os.path.basename(path))[0]] = preprocess_uint8(path, height, width)
+            truncated = without_post_process(model_path) if args.only in (None, "post_process_inputs") else None
             if truncated is not None:
                 truncated_path = os.path.join(work, "models", name.replace(".tflite", "_without_post_process.tflite"))
                 os.makedirs(os.path.dirname(truncated_path), exist_ok=True)
@@ -346,7 +356,7 @@ def main():
                 ok, _ = compare_outputs(args, os.path.basename(truncated_path), truncated_path, truncated,
                                         images, work, resolvers, log)
                 failed |= not ok
-            if "default" in resolvers and args.ops_images > 0:
+            if "default" in resolvers and args.ops_images > 0 and args.only in (None, "ops"):
                 characterise_ops(name, litert_bytes, arrays, min(args.ops_images, len(arrays)), log)
     sys.exit(1 if failed else 0)
 
