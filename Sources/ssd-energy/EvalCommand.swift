@@ -15,7 +15,9 @@ struct EvalCommand: ParsableCommand {
             Evaluation post-processing (raw-output models): score > --score-threshold (0.05), per-class \
             NMS at --iou (default: the model description's, 0.6 for the person model, 0.45 for the ST \
             model), at most --max-detections (100) per image; boxes not clipped. Models with \
-            TFLite_Detection_PostProcess keep their own NMS (at most 10 boxes for the shared v1). Only the \
+            TFLite_Detection_PostProcess keep their own NMS (at most 10 boxes for the shared v1). Decoded \
+            boxes with a negative width or height (the corner-offset decoding can invert corners) are \
+            left out: pycocotools could never match them. Only the \
             categories the model can predict are scored (a person model is scored on person alone, as \
             pycocotools with params.catIds = [1]). Defaults: the shared val2017 subset.
             """)
@@ -90,7 +92,9 @@ struct EvalCommand: ParsableCommand {
                 print(outcome.evaluation.jsonReport(categoryNames: names))
             } else {
                 print("\(model): \(outcome.imageCount) images, \(outcome.detections.count) detections, "
-                      + "\(outcome.categoryIDs.count) categories scored")
+                      + "\(outcome.categoryIDs.count) categories scored"
+                      + (outcome.invertedBoxesDropped > 0
+                         ? ", \(outcome.invertedBoxesDropped) inverted boxes (negative width or height) left out" : ""))
                 for line in outcome.evaluation.summary.lines { print(line) }
             }
         } catch let error as UserFacingError {

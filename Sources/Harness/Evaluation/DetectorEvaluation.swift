@@ -12,6 +12,9 @@ public enum DetectorEvaluation {
         /// The categories scored: those the model can output that the annotation file has.
         public var categoryIDs: [Int]
         public var imageCount: Int
+        /// Decoded boxes with a negative width or height (corner-offset decoding can invert corners),
+        /// left out: they are not boxes, and COCO results must not contain them.
+        public var invertedBoxesDropped: Int
     }
 
     public struct NoCommonCategories: Error, CustomStringConvertible {
@@ -28,9 +31,16 @@ public enum DetectorEvaluation {
     public static func run(detector: SSDDetector, on set: EvaluationImageSet,
                            progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         var detections: [COCODetection] = []
+        var inverted = 0
         for (index, image) in set.images.enumerated() {
             let found = try detector.detect(imagePath: image.path)
             for d in found {
+                // pycocotools would give such a box a negative area, which no area range admits, so
+                // it could never match; it would only occupy one of the image's maxDets slots.
+                guard d.xmax >= d.xmin, d.ymax >= d.ymin else {
+                    inverted += 1
+                    continue
+                }
                 detections.append(COCODetection(
                     imageID: image.id, categoryID: d.categoryID,
                     bbox: COCOBox(x: d.xmin, y: d.ymin, width: d.xmax - d.xmin, height: d.ymax - d.ymin),
@@ -51,6 +61,7 @@ public enum DetectorEvaluation {
         let kept = detections.filter { scoredSet.contains($0.categoryID) }
         let evaluation = try COCOBoxEvaluator.evaluate(groundTruth: restricted, detections: kept,
                                                        detectionsSource: detector.modelPath)
-        return Outcome(detections: kept, evaluation: evaluation, categoryIDs: scored, imageCount: set.images.count)
+        return Outcome(detections: kept, evaluation: evaluation, categoryIDs: scored, imageCount: set.images.count,
+                       invertedBoxesDropped: inverted)
     }
 }
