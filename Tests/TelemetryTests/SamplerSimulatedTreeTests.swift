@@ -29,7 +29,7 @@ import Testing
         let configuration = Sampler.Configuration(intervalNanoseconds: Self.millisecond,
                                                   stuckAfterNanoseconds: 5 * Self.millisecond,
                                                   maximumPlausiblePowerWatts: 500)
-        let sampler = Sampler(energySources: [PowercapEnergySource(reader: reader, domains: domains)],
+        let sampler = Sampler(energySources: [SysfsEnergySource(reader: reader, domains: domains)],
                               configuration: configuration, clock: clock)
         var step: UInt64 = 0
         func sample(_ value: UInt64?) throws {
@@ -95,7 +95,7 @@ import Testing
         defer { tree.cleanUp() }
         let reader = tree.reader
         let clock = ManualClock()
-        let sampler = Sampler(energySources: [PowercapEnergySource(reader: reader, domains: PowercapRAPL.discover(reader).domains)],
+        let sampler = Sampler(energySources: [SysfsEnergySource(reader: reader, domains: PowercapRAPL.discover(reader).domains)],
                               clock: clock)
         sampler.mark(.idle)
         try tree.write(Self.energyPath, "150000")
@@ -124,7 +124,7 @@ import Testing
         try tree.write(power, "4000000")
         let domains = HwmonEnergy.discover(reader)
         let clock = ManualClock()
-        let sampler = Sampler(energySources: [HwmonEnergySource(reader: reader, domains: domains)], clock: clock)
+        let sampler = Sampler(energySources: [SysfsEnergySource(reader: reader, domains: domains)], clock: clock)
         sampler.sampleOnce()
         try tree.write(power, "6000000")
         clock.set(1_000_000_000)
@@ -157,7 +157,7 @@ import Testing
         let tree = try makeTree()
         defer { tree.cleanUp() }
         let reader = tree.reader
-        let sampler = Sampler(energySources: [PowercapEnergySource(reader: reader, domains: PowercapRAPL.discover(reader).domains)],
+        let sampler = Sampler(energySources: [SysfsEnergySource(reader: reader, domains: PowercapRAPL.discover(reader).domains)],
                               gaugeSources: [SysfsGaugeSource.standard(reader)],
                               configuration: Sampler.Configuration(intervalNanoseconds: 1_000_000))
         sampler.start()

@@ -13,3 +13,30 @@ public protocol EnergySource: AnyObject, Sendable {
     /// sampler.
     func read() -> [Result<EnergyObservation, SysfsReadError>]
 }
+
+/// Reads energy counters and power gauges that are plain sysfs files (powercap `energy_uj`, hwmon
+/// `energyN_input` / `powerN_input`), each domain by its quantity, for the sampler.
+public final class SysfsEnergySource: EnergySource, @unchecked Sendable {
+    public let domains: [EnergyDomain]
+    private let reader: any SysfsReading
+
+    public init(reader: any SysfsReading, domains: [EnergyDomain]) {
+        self.reader = reader
+        self.domains = domains
+    }
+
+    public func read() -> [Result<EnergyObservation, SysfsReadError>] {
+        domains.map { domain in
+            do {
+                switch domain.quantity {
+                case .counter: return .success(.counter(try reader.readUnsignedInteger(domain.path)))
+                case .powerMicrowatts: return .success(.powerMicrowatts(try reader.readDouble(domain.path)))
+                }
+            } catch let error as SysfsReadError {
+                return .failure(error)
+            } catch {
+                return .failure(.ioError(path: domain.path, errno: 0))
+            }
+        }
+    }
+}

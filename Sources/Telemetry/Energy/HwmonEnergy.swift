@@ -49,29 +49,3 @@ public enum HwmonEnergy {
         label.lowercased().hasPrefix("esocket") ? Int(label.dropFirst("esocket".count)) : nil
     }
 }
-
-/// Reads hwmon energy counters and power gauges for the sampler.
-public final class HwmonEnergySource: EnergySource, @unchecked Sendable {
-    public let domains: [EnergyDomain]
-    private let reader: any SysfsReading
-
-    public init(reader: any SysfsReading, domains: [EnergyDomain]) {
-        self.reader = reader
-        self.domains = domains
-    }
-
-    public func read() -> [Result<EnergyObservation, SysfsReadError>] {
-        domains.map { domain in
-            do {
-                switch domain.quantity {
-                case .counter: return .success(.counter(try reader.readUnsignedInteger(domain.path)))
-                case .powerMicrowatts: return .success(.powerMicrowatts(try reader.readDouble(domain.path)))
-                }
-            } catch let error as SysfsReadError {
-                return .failure(error)
-            } catch {
-                return .failure(.ioError(path: domain.path, errno: 0))
-            }
-        }
-    }
-}

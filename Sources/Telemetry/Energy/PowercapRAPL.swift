@@ -98,26 +98,3 @@ public enum PowercapRAPL {
         return Int(name.dropFirst("package-".count))
     }
 }
-
-/// Reads `energy_uj` of a set of powercap domains for the sampler.
-public final class PowercapEnergySource: EnergySource, @unchecked Sendable {
-    public let domains: [EnergyDomain]
-    private let reader: any SysfsReading
-
-    public init(reader: any SysfsReading, domains: [EnergyDomain]) {
-        self.reader = reader
-        self.domains = domains
-    }
-
-    public func read() -> [Result<EnergyObservation, SysfsReadError>] {
-        domains.map { domain in
-            do {
-                return .success(.counter(try reader.readUnsignedInteger(domain.path)))
-            } catch let error as SysfsReadError {
-                return .failure(error)
-            } catch {
-                return .failure(.ioError(path: domain.path, errno: 0))
-            }
-        }
-    }
-}

@@ -29,7 +29,7 @@ public struct MachineProbe {
         // Energy: read every counter, let the window pass (with the counter workload in it), read again.
         let powercap = PowercapRAPL.discover(reader)
         let hwmonDomains = HwmonEnergy.discover(reader)
-        let hwmonSource = HwmonEnergySource(reader: reader, domains: hwmonDomains)
+        let hwmonSource = SysfsEnergySource(reader: reader, domains: hwmonDomains)
         let perfDiscovery = PerfPowerPMU.discover(reader)
         var perfOpen: [(EnergyDomain, Result<PerfEventFile, PerfOpenError>)] = []
         if live, let perfDiscovery {

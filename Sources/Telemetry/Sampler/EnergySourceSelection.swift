@@ -17,7 +17,7 @@ public struct EnergySourceSelection: @unchecked Sendable {
         let powercap = PowercapRAPL.discover(reader)
         let readable = powercap.zones.filter { (try? $0.energyNow.get()) != nil }.map(\.domain)
         if !readable.isEmpty {
-            sources.append(PowercapEnergySource(reader: reader, domains: readable))
+            sources.append(SysfsEnergySource(reader: reader, domains: readable))
         } else if let denied = powercap.zones.first {
             reasons.append(("powercap: \(denied.energyNow)", Remedy.energyUJRootOnly))
         } else {
@@ -40,7 +40,7 @@ public struct EnergySourceSelection: @unchecked Sendable {
 
         let hwmon = HwmonEnergy.discover(reader)
         if !hwmon.isEmpty {
-            sources.append(HwmonEnergySource(reader: reader, domains: hwmon))
+            sources.append(SysfsEnergySource(reader: reader, domains: hwmon))
         } else {
             reasons.append(("no hwmon energy or power sensor", Remedy.noHwmonEnergy))
         }
