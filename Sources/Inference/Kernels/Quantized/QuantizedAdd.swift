@@ -61,14 +61,6 @@ extension Quantized {
         try requireCount(input1, input1Shape.reduce(1, *), "ADD first input")
         try requireCount(input2, input2Shape.reduce(1, *), "ADD second input")
         try requireCount(output, outputShape.reduce(1, *), "ADD output")
-        if broadcast.isElementwise {
-            for i in 0..<output.count {
-                output[i] = T(clamped: addElement(input1[i].widened, input2[i].widened, params))
-            }
-        } else {
-            broadcast.forEach { outputIndex, index1, index2 in
-                output[outputIndex] = T(clamped: addElement(input1[index1].widened, input2[index2].widened, params))
-            }
-        }
+        broadcast.apply(input1, input2, to: output) { addElement($0, $1, params) }
     }
 }

@@ -34,6 +34,22 @@ extension Quantized {
             isElementwise = shape1 == outputShape && shape2 == outputShape
         }
 
+        /// Writes `element(a, b)` of the widened inputs, clamped to T, to every output element: the
+        /// loop ADD and MUL share (their element functions differ).
+        @inline(__always)
+        func apply<T: Element>(_ input1: UnsafeBufferPointer<T>, _ input2: UnsafeBufferPointer<T>,
+                               to output: UnsafeMutableBufferPointer<T>, _ element: (Int32, Int32) -> Int32) {
+            if isElementwise {
+                for i in 0..<output.count {
+                    output[i] = T(clamped: element(input1[i].widened, input2[i].widened))
+                }
+            } else {
+                forEach { outputIndex, index1, index2 in
+                    output[outputIndex] = T(clamped: element(input1[index1].widened, input2[index2].widened))
+                }
+            }
+        }
+
         /// Calls `body(outputIndex, input1Index, input2Index)` for every output element in order.
         func forEach(_ body: (Int, Int, Int) -> Void) {
             let rank = outputShape.count

@@ -44,14 +44,6 @@ extension Quantized {
         try requireCount(input1, input1Shape.reduce(1, *), "MUL first input")
         try requireCount(input2, input2Shape.reduce(1, *), "MUL second input")
         try requireCount(output, outputShape.reduce(1, *), "MUL output")
-        if broadcast.isElementwise {
-            for i in 0..<output.count {
-                output[i] = T(clamped: mulElement(input1[i].widened, input2[i].widened, params))
-            }
-        } else {
-            broadcast.forEach { outputIndex, index1, index2 in
-                output[outputIndex] = T(clamped: mulElement(input1[index1].widened, input2[index2].widened, params))
-            }
-        }
+        broadcast.apply(input1, input2, to: output) { mulElement($0, $1, params) }
     }
 }
