@@ -35,8 +35,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "JPEG image to run on.")
     var image: String?
 
-    @Option(name: .customLong("weights"), help: "float32 (default) or float16-on-the-fly.")
-    var weightPrecision: String = Interpreter.WeightPrecision.float32.rawValue
+    @Option(name: .customLong("weights"), help: "How convolutions read float16 weights: widened to float32 at load, or on the fly.")
+    var weightPrecision: Interpreter.WeightPrecision = .float32
 
     @Flag(name: .long, help: "Print one JSON object (graph median in median_ms).")
     var json = false
@@ -47,10 +47,6 @@ struct BenchCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
-        guard Interpreter.WeightPrecision(rawValue: weightPrecision) != nil else {
-            throw ValidationError("--weights must be one of "
-                + Interpreter.WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))
-        }
     }
 
     struct Report: Encodable {
@@ -77,8 +73,7 @@ struct BenchCommand: ParsableCommand {
         let detector: SSDDetector
         let picture: RGBImage
         do {
-            let precision = Interpreter.WeightPrecision(rawValue: weightPrecision)!
-            detector = try SSDDetector(modelPath: model, options: .init(weightPrecision: precision, threads: threads))
+            detector = try SSDDetector(modelPath: model, options: .init(weightPrecision: weightPrecision, threads: threads))
             picture = try JPEGDecoder.decode(path: imagePath)
         } catch {
             throw UserFacingError("\(error)")

@@ -35,16 +35,13 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .customLong("score-threshold"), help: "Only print detections with a higher score.")
     var scoreThreshold: Float?
 
-    @Option(name: .customLong("weights"), help: "float32 (default) or float16-on-the-fly.")
-    var weightPrecision: String = Interpreter.WeightPrecision.float32.rawValue
+    @Option(name: .customLong("weights"), help: "How convolutions read float16 weights: widened to float32 at load, or on the fly.")
+    var weightPrecision: Interpreter.WeightPrecision = .float32
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         // Refuse rather than silently ignore a setting the engine does not have.
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard Interpreter.WeightPrecision(rawValue: weightPrecision) != nil else {
-            throw ValidationError("--weights must be one of " + Interpreter.WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))
-        }
     }
 
     struct ImageResult: Encodable {
@@ -58,7 +55,7 @@ struct DetectCommand: ParsableCommand {
         let detector: SSDDetector
         do {
             detector = try SSDDetector(modelPath: model, descriptionPath: description,
-                                       options: .init(weightPrecision: Interpreter.WeightPrecision(rawValue: weightPrecision)!,
+                                       options: .init(weightPrecision: weightPrecision,
                                                      threads: threads))
         } catch {
             throw UserFacingError("\(error)")

@@ -51,16 +51,13 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("max-detections"), help: "Detections kept per image after NMS (raw-output models).")
     var maxDetections: Int?
 
-    @Option(name: .customLong("weights"), help: "float32 (default) or float16-on-the-fly.")
-    var weightPrecision: String = Interpreter.WeightPrecision.float32.rawValue
+    @Option(name: .customLong("weights"), help: "How convolutions read float16 weights: widened to float32 at load, or on the fly.")
+    var weightPrecision: Interpreter.WeightPrecision = .float32
 
     @Flag(name: .long, help: "Print one JSON object with \"stats\" (pycocotools' order and by name) instead of text.")
     var json = false
 
     func validate() throws {
-        guard Interpreter.WeightPrecision(rawValue: weightPrecision) != nil else {
-            throw ValidationError("--weights must be one of " + Interpreter.WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))
-        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let maxDetections, maxDetections < 1 { throw ValidationError("--max-detections must be at least 1") }
         if let iou, !(iou > 0 && iou <= 1) { throw ValidationError("--iou must be in (0, 1]") }
@@ -78,7 +75,7 @@ struct EvalCommand: ParsableCommand {
             let set = try EvaluationImageSet(annotationPath: annotationPath, imagesDirectory: imagesPath, limit: limit)
             let detector = try SSDDetector(
                 modelPath: model, descriptionPath: description,
-                options: Interpreter.Options(weightPrecision: Interpreter.WeightPrecision(rawValue: weightPrecision)!),
+                options: Interpreter.Options(weightPrecision: weightPrecision),
                 overrides: .init(iouThreshold: iou, scoreThreshold: scoreThreshold, maxDetections: maxDetections))
             let isTerminal = isatty(STDERR_FILENO) != 0
             let outcome = try DetectorEvaluation.run(detector: detector, on: set) { done, total in

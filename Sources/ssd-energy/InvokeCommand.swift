@@ -41,8 +41,8 @@ struct InvokeCommand: ParsableCommand {
     @Option(name: .long, help: "Directory for output_<i>.npy (created if missing).")
     var outputs: String
 
-    @Option(name: .customLong("weights"), help: "float32 (default) or float16-on-the-fly.")
-    var weightPrecision: String = Interpreter.WeightPrecision.float32.rawValue
+    @Option(name: .customLong("weights"), help: "How convolutions read float16 weights: widened to float32 at load, or on the fly.")
+    var weightPrecision: Interpreter.WeightPrecision = .float32
 
     @Flag(name: .long, help: "Print the output shapes and the arena size.")
     var verbose = false
@@ -54,14 +54,10 @@ struct InvokeCommand: ParsableCommand {
         if image == nil && (description != nil || saveInput != nil) {
             throw ValidationError("--description and --save-input only apply with --image")
         }
-        guard Interpreter.WeightPrecision(rawValue: weightPrecision) != nil else {
-            throw ValidationError("--weights must be one of "
-                + Interpreter.WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))
-        }
     }
 
     func run() throws {
-        let options = Interpreter.Options(weightPrecision: Interpreter.WeightPrecision(rawValue: weightPrecision)!)
+        let options = Interpreter.Options(weightPrecision: weightPrecision)
         if let image {
             try runImage(image, options: options)
             return

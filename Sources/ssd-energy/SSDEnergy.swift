@@ -1,4 +1,5 @@
 import ArgumentParser
+import Inference
 
 @main
 struct SSDEnergy: ParsableCommand {
@@ -38,3 +39,6 @@ struct UserFacingError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// `--weights float32|float16-on-the-fly`: ArgumentParser checks the value and lists the choices.
+extension Interpreter.WeightPrecision: ExpressibleByArgument {}
