@@ -116,24 +116,32 @@ public enum PillowBilinearResize {
         let half = Int32(1) << Int32(precisionBits - 1)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for (outRow, y) in rows.enumerated() {
-                    let rowStart = y * width * 3
-                    for xx in 0..<outWidth {
-                        var r = half, g = half, b = half
-                        let base = xx * filter.stride
-                        let xmin = filter.first[xx]
-                        for x in 0..<filter.count[xx] {
-                            let k = filter.weights[base + x]
-                            let p = rowStart + (x + xmin) * 3
-                            // Wrapping ops as in Pillow's int arithmetic; sums stay in range for 8-bit input.
-                            r = r &+ Int32(src[p]) &* k
-                            g = g &+ Int32(src[p + 1]) &* k
-                            b = b &+ Int32(src[p + 2]) &* k
+                filter.first.withUnsafeBufferPointer { first in
+                    filter.count.withUnsafeBufferPointer { count in
+                        filter.weights.withUnsafeBufferPointer { weights in
+                            guard let src = src.baseAddress, let dst = dst.baseAddress,
+                                  let weights = weights.baseAddress else { return }
+                            for (outRow, y) in rows.enumerated() {
+                                let row = src + y * width * 3
+                                var o = dst + outRow * outWidth * 3
+                                for xx in 0..<outWidth {
+                                    var r = half, g = half, b = half
+                                    let k = weights + xx * filter.stride
+                                    var p = row + first[xx] * 3
+                                    for x in 0..<count[xx] {
+                                        // Wrapping ops as in Pillow's int arithmetic; sums stay in range for 8-bit input.
+                                        r = r &+ Int32(p[0]) &* k[x]
+                                        g = g &+ Int32(p[1]) &* k[x]
+                                        b = b &+ Int32(p[2]) &* k[x]
+                                        p += 3
+                                    }
+                                    o[0] = clip8(r)
+                                    o[1] = clip8(g)
+                                    o[2] = clip8(b)
+                                    o += 3
+                                }
+                            }
                         }
-                        let o = (outRow * outWidth + xx) * 3
-                        dst[o] = clip8(r)
-                        dst[o + 1] = clip8(g)
-                        dst[o + 2] = clip8(b)
                     }
                 }
             }
@@ -141,23 +149,29 @@ public enum PillowBilinearResize {
         return out
     }
 
+    /// Accumulates a whole output row tap by tap (the inner loop runs along the row, so it vectorizes);
+    /// integer sums wrap the same in any order, so the bytes equal Pillow's per-pixel loop.
     static func verticalPass(_ pixels: [UInt8], width: Int, rowOffset: Int, outHeight: Int,
                              filter: FilterCoefficients) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: width * outHeight * 3)
         let half = Int32(1) << Int32(precisionBits - 1)
         let rowBytes = width * 3
+        var sums = [Int32](repeating: 0, count: rowBytes)
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for yy in 0..<outHeight {
-                    let base = yy * filter.stride
-                    let ymin = filter.first[yy] - rowOffset
-                    let taps = filter.count[yy]
-                    for i in 0..<rowBytes {
-                        var sum = half
-                        for y in 0..<taps {
-                            sum = sum &+ Int32(src[(y + ymin) * rowBytes + i]) &* filter.weights[base + y]
+                sums.withUnsafeMutableBufferPointer { sums in
+                    guard let src = src.baseAddress, let dst = dst.baseAddress, let sums = sums.baseAddress else { return }
+                    for yy in 0..<outHeight {
+                        let base = yy * filter.stride
+                        let ymin = filter.first[yy] - rowOffset
+                        for i in 0..<rowBytes { sums[i] = half }
+                        for y in 0..<filter.count[yy] {
+                            let weight = filter.weights[base + y]
+                            let row = src + (y + ymin) * rowBytes
+                            for i in 0..<rowBytes { sums[i] = sums[i] &+ Int32(row[i]) &* weight }
                         }
-                        dst[yy * rowBytes + i] = clip8(sum)
+                        let o = dst + yy * rowBytes
+                        for i in 0..<rowBytes { o[i] = clip8(sums[i]) }
                     }
                 }
             }
