@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Inference
@@ -33,6 +34,10 @@ private struct Generator {
     mutating func zeroPoint<T: Quantized.Element>(_: T.Type) -> Int32 { Int32(int(Int(T.min)...Int(T.max))) }
 }
 
+private var instructionSets: [ck_isa] {
+    [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
+}
+
 private let activations: [Quantized.FusedActivation] = [.none, .relu, .relu6, .reluN1To1]
 
 /// The first index where the arrays differ, with both values, or nil when they are equal.
@@ -54,8 +59,8 @@ private func softmaxReference<T: Quantized.Element>(_ x: [T], depth: Int, params
 }
 
 private func softmaxOptimized<T: Quantized.Element>(_ x: [T], depth: Int, params: Quantized.SoftmaxParams,
-                                                    threads: Int) -> [T] {
-    let kernel = OptimizedQuantizedKernels.Softmax<T>(params: params, depth: depth, threads: threads)
+                                                    threads: Int, isa: ck_isa) -> [T] {
+    let kernel = OptimizedQuantizedKernels.Softmax<T>(params: params, depth: depth, threads: threads, isa: isa)
     var y = [T](repeating: 0, count: x.count)
     x.withUnsafeBufferPointer { input in
         y.withUnsafeMutableBufferPointer { kernel.run(input: input.baseAddress!, output: $0.baseAddress!, count: x.count) }
@@ -73,9 +78,12 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generat
     let x = random.int(0...1) == 0 ? random.elements(rows * depth, T.self)
         : random.clustered(rows * depth, spread: random.int(0...40), T.self)
     let expected = try softmaxReference(x, depth: depth, params: params)
-    for threads in [1, 3] {
-        let difference = firstDifference(softmaxOptimized(x, depth: depth, params: params, threads: threads), expected)
-        #expect(difference == nil, "\(T.self) \(rows)x\(depth) scale \(inputScale) beta \(beta) threads \(threads): \(difference ?? "")")
+    for isa in instructionSets {
+        for threads in [1, 3] {
+            let actual = softmaxOptimized(x, depth: depth, params: params, threads: threads, isa: isa)
+            let difference = firstDifference(actual, expected)
+            #expect(difference == nil, "\(T.self) \(rows)x\(depth) scale \(inputScale) beta \(beta) \(String(cString: ck_isa_name(isa))) threads \(threads): \(difference ?? "")")
+        }
     }
 }
 
@@ -96,7 +104,9 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generat
     let params = try Quantized.softmaxParams(elementType: Int8.self, beta: 1, input: input, output: output)
     let x = random.clustered(rows * depth, spread: 60, Int8.self)
     let expected = try softmaxReference(x, depth: depth, params: params)
-    #expect(firstDifference(softmaxOptimized(x, depth: depth, params: params, threads: 2), expected) == nil)
+    for isa in instructionSets {
+        #expect(firstDifference(softmaxOptimized(x, depth: depth, params: params, threads: 2, isa: isa), expected) == nil)
+    }
 }
 
 /// The ST model's real class logits (Quantized/Fixtures, LiteRT BUILTIN_REF output): equal to LiteRT.
@@ -107,9 +117,11 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generat
     let params = try Quantized.softmaxParams(elementType: Int8.self, beta: Float(try fixture.number("beta")),
                                              input: input.quantization, output: output.quantization)
     let depth = try #require(input.shape.last)
-    let actual = softmaxOptimized(try input.values(Int8.self), depth: depth, params: params, threads: 2)
-    let difference = firstDifference(actual, try output.values(Int8.self))
-    #expect(difference == nil, "\(difference ?? "")")
+    for isa in instructionSets {
+        let actual = softmaxOptimized(try input.values(Int8.self), depth: depth, params: params, threads: 2, isa: isa)
+        let difference = firstDifference(actual, try output.values(Int8.self))
+        #expect(difference == nil, "\(String(cString: ck_isa_name(isa))): \(difference ?? "")")
+    }
 }
 
 // MARK: - ADD and MUL
@@ -360,8 +372,10 @@ private func checkPad(elementSize: Int, padValue: [UInt8], random: inout Generat
 func optimizedResizeBilinearEqualsReferenceOnRandomShapes(alignCorners: Bool, halfPixelCenters: Bool) throws {
     var random = Generator(state: 61)
     for _ in 0..<40 {
-        let shape = [random.int(1...2), random.int(1...9), random.int(1...9), random.int(1...20)]
-        let (height, width) = (random.int(1...20), random.int(1...20))
+        // Some big enough to be split across threads.
+        let big = random.int(0...4) == 0
+        let shape = [random.int(1...2), random.int(1...9), random.int(1...9), big ? 128 : random.int(1...20)]
+        let (height, width) = big ? (random.int(16...32), random.int(16...32)) : (random.int(1...20), random.int(1...20))
         let x = random.elements(shape.reduce(1, *), Int8.self)
         let count = shape[0] * height * width * shape[3]
         var expected = [Int8](repeating: 0, count: count), actual = expected
@@ -372,7 +386,7 @@ func optimizedResizeBilinearEqualsReferenceOnRandomShapes(alignCorners: Bool, ha
             }
             let kernel = OptimizedQuantizedKernels.ResizeBilinearInt8(
                 inputShape: shape, outputHeight: height, outputWidth: width, alignCorners: alignCorners,
-                halfPixelCenters: halfPixelCenters)
+                halfPixelCenters: halfPixelCenters, threads: 3)
             actual.withUnsafeMutableBufferPointer { kernel.run(input.baseAddress!, output: $0.baseAddress!) }
         }
         let difference = firstDifference(actual, expected)

@@ -14,7 +14,7 @@ extension OperatorDispatch {
         case "DEQUANTIZE": return optimizedDequantize(x, y)
         case "CONCATENATION": return optimizedConcatenation(b, y)
         case "PAD": return try optimizedPad(b, x, y)
-        case "RESIZE_BILINEAR": return optimizedResizeBilinear(b, x, y)
+        case "RESIZE_BILINEAR": return optimizedResizeBilinear(b, x, y, threads: threads)
         default: return nil
         }
     }
@@ -153,14 +153,15 @@ extension OperatorDispatch {
     }
 
     /// int8 only: uint8 follows LiteRT's float path, which stays with the reference.
-    private static func optimizedResizeBilinear(_ b: OperatorBinding, _ x: BoundTensor, _ y: BoundTensor) -> Kernel? {
+    private static func optimizedResizeBilinear(_ b: OperatorBinding, _ x: BoundTensor, _ y: BoundTensor,
+                                                threads: Int) -> Kernel? {
         guard case let .resizeBilinear(alignCorners, halfPixelCenters) = b.op.builtinOptions, !(alignCorners && halfPixelCenters),
               x.type == .int8, y.type == .int8, x.shape.count == 4, y.shape.count == 4, x.shape[0] == y.shape[0],
               x.shape[3] == y.shape[3], x.shape[1] >= 1, x.shape[2] >= 1, y.shape[1] >= 1, y.shape[2] >= 1
         else { return nil }
         let resize = OptimizedQuantizedKernels.ResizeBilinearInt8(
             inputShape: x.shape, outputHeight: y.shape[1], outputWidth: y.shape[2], alignCorners: alignCorners,
-            halfPixelCenters: halfPixelCenters)
+            halfPixelCenters: halfPixelCenters, threads: threads)
         let (input, output) = (UnsafePointer(x.data.assumingMemoryBound(to: Int8.self)), y.data.assumingMemoryBound(to: Int8.self))
         return { resize.run(input, output: output) }
     }

@@ -15,9 +15,12 @@ extension OptimizedQuantizedKernels {
         let rows: [Source]
         let columns: [Source]
         let batches, inputHeight, inputWidth, depth: Int
+        let runner: TileRunner
 
         /// `inputShape` is [N, H, W, C] with H, W >= 1; the output size is >= 1 (checked by the caller).
-        public init(inputShape: [Int], outputHeight: Int, outputWidth: Int, alignCorners: Bool, halfPixelCenters: Bool) {
+        public init(inputShape: [Int], outputHeight: Int, outputWidth: Int, alignCorners: Bool, halfPixelCenters: Bool,
+                    threads: Int) {
+            runner = TileRunner(threads: threads)
             (batches, inputHeight, inputWidth, depth) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
             let one: Int32 = 1 << 10
             func sources(_ inputSize: Int, _ outputSize: Int) -> [Source] {
@@ -36,27 +39,34 @@ extension OptimizedQuantizedKernels {
         }
 
         public func run(_ input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+            let outputRows = batches * rows.count
+            // Splitting only pays off above tens of thousands of elements.
+            let parallel = outputRows * columns.count * depth >= 65536 ? runner : TileRunner(threads: 1)
+            parallel.run(outputRows) { begin, end in runRows(begin, end, input, output) }
+        }
+
+        /// Output rows [begin, end) counted across batches.
+        private func runRows(_ begin: Int, _ end: Int, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
             let one: Int32 = 1 << 10
-            var out = output
-            for batch in 0..<batches {
-                for row in rows {
-                    let row0 = input + (batch * inputHeight + row.lower) * inputWidth * depth
-                    let row1 = input + (batch * inputHeight + row.upper) * inputWidth * depth
-                    let dy = row.fraction
-                    for column in columns {
-                        let dx = column.fraction
-                        let (w00, w10) = ((one - dy) * (one - dx), dy * (one - dx))
-                        let (w01, w11) = ((one - dy) * dx, dy * dx)
-                        let topLeft = row0 + column.lower * depth, topRight = row0 + column.upper * depth
-                        let bottomLeft = row1 + column.lower * depth, bottomRight = row1 + column.upper * depth
-                        for c in 0..<depth {
-                            let sum = Int32(topLeft[c]) &* w00 &+ Int32(bottomLeft[c]) &* w10
-                                &+ Int32(topRight[c]) &* w01 &+ Int32(bottomRight[c]) &* w11
-                            let round: Int32 = sum > 0 ? (1 << 19) : -(1 << 19)
-                            out[c] = Int8(truncatingIfNeeded: (sum &+ round) / (1 << 20))
-                        }
-                        out += depth
+            var out = output + begin * columns.count * depth
+            for outputRow in begin..<end {
+                let (batch, row) = (outputRow / rows.count, rows[outputRow % rows.count])
+                let row0 = input + (batch * inputHeight + row.lower) * inputWidth * depth
+                let row1 = input + (batch * inputHeight + row.upper) * inputWidth * depth
+                let dy = row.fraction
+                for column in columns {
+                    let dx = column.fraction
+                    let (w00, w10) = ((one - dy) * (one - dx), dy * (one - dx))
+                    let (w01, w11) = ((one - dy) * dx, dy * dx)
+                    let topLeft = row0 + column.lower * depth, topRight = row0 + column.upper * depth
+                    let bottomLeft = row1 + column.lower * depth, bottomRight = row1 + column.upper * depth
+                    for c in 0..<depth {
+                        let sum = Int32(topLeft[c]) &* w00 &+ Int32(bottomLeft[c]) &* w10
+                            &+ Int32(topRight[c]) &* w01 &+ Int32(bottomRight[c]) &* w11
+                        let round: Int32 = sum > 0 ? (1 << 19) : -(1 << 19)
+                        out[c] = Int8(truncatingIfNeeded: (sum &+ round) / (1 << 20))
                     }
+                    out += depth
                 }
             }
         }
