@@ -12,6 +12,7 @@ enum OperatorDispatch {
     /// `threads`: how many threads the optimized kernels split their work across.
     static func kernel(for b: OperatorBinding, threads: Int = 1) throws -> Kernel {
         if let optimized = try optimizedKernel(for: b, threads: threads) { return optimized }
+        if let layer = try optimizedLayerKernel(for: b, threads: threads) { return layer }
         if let quantized = try quantizedKernel(for: b) { return quantized }
         switch b.name {
         case "CONV_2D": return try conv2D(b)

@@ -98,6 +98,19 @@ void ck_depthwise_q(const void *input, const ck_window *w, const void *filter, i
 /// True when the CPU has AVX-512 VNNI (the int16 dot-product instructions the 8-bit GEMM uses).
 int ck_has_avx512_vnni(void);
 
+// ---- 8-bit softmax rows (OptimizedQuantizedSoftmax.swift) ----
+// `top` is the row maximum; the tables have 256 entries indexed by top - x. `isa` is passed in (not the
+// global choice) so tests can run every instruction set side by side.
+
+/// Sum of summands[top - x[c]] over the row, wrapping like int32 addition.
+int32_t ck_softmax_q_sum(const void *row, int is_signed, int depth, int32_t top, const int32_t *summands,
+                         ck_isa isa);
+
+/// output[c] = clamp(RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(scale, exponentials[top - x[c]]),
+/// exponent) + type minimum); requires scale > 0, exponentials >= 0 and exponent in 0...31.
+void ck_softmax_q_output(const void *row, int is_signed, int depth, int32_t top, const int32_t *exponentials,
+                         int32_t scale, int32_t exponent, void *output, ck_isa isa);
+
 #ifdef __cplusplus
 }
 #endif
