@@ -167,7 +167,7 @@ struct RunCommand: ParsableCommand {
     static func prepareDerivedModels(_ models: [ModelEntry]) throws -> [ModelEntry] {
         let progress = TerminalProgress()
         return try models.map { entry in
-            guard entry.derivation != nil else { return entry }
+            guard entry.derivation?.madeByRun == true else { return entry }
             do {
                 let outcome = try DerivedModelCache.prepare(entry, progress: { progress.note($0) })
                 if outcome.steps.allSatisfy({ $0.rebuiltBecause == nil }) {

@@ -35,6 +35,7 @@ import Testing
             #expect(entry.precision == e.precision)
             #expect(derivation.sourcePath == e.source)
             #expect(derivation.sourcePrecision == e.sourcePrecision)
+            #expect(derivation.madeByRun)
             #expect(derivation.steps.map(\.precision) == e.steps)
             #expect(derivation.steps.last?.path == entry.path)
             #expect(entry.path.hasPrefix(cache.path + "/"))
@@ -99,6 +100,16 @@ import Testing
 
         // After all that the cache is whole again: nothing left to remake.
         #expect(try DerivedModelCache.prepare(fp16).steps.map(\.rebuiltBecause) == [nil, nil])
+
+        // The same file named with --model is reported as derived (its provenance says so), used as is.
+        let given = try ModelSuite.entry(forModelFile: fp32Path)
+        let recorded = try #require(given.derivation)
+        #expect(!recorded.madeByRun)
+        #expect(recorded.sourcePath == "detect.tflite")
+        #expect(recorded.steps.map(\.precision) == ["fp32"])
+        #expect(recorded.steps[0].conversion?.contains("derived from the quantized model") == true)
+        #expect(try DerivedModelCache.prepare(given).steps.isEmpty)
+        #expect(try ModelSuite.entry(forModelFile: data.requireFile("models/ssd_mobilenet_v1_coco_quant/detect.tflite")).derivation == nil)
     }
 
     @Test func missingSourceIsAnErrorNamingIt() throws {

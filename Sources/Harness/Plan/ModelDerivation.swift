@@ -16,19 +16,24 @@ public struct ModelDerivation: Codable, Hashable, Sendable {
         }
     }
 
-    /// The shipped model the chain starts from.
+    /// The shipped model the chain starts from (for a file made earlier by `quantize`: the source's
+    /// file name as its provenance records it).
     public var sourcePath: String
-    /// Precision of the shipped model ("uint8", "int8", ...).
-    public var sourcePrecision: String
+    /// Precision of the shipped model ("uint8", "int8", ...); nil when not known.
+    public var sourcePrecision: String?
     public var steps: [Step]
+    /// true: the run makes these files itself (DerivedModelCache checks or remakes them); false: a
+    /// file given with --model that `quantize` made earlier, used as it is.
+    public var madeByRun: Bool
     /// The last file's `ssd_energy_provenance` JSON (it nests its sources'), filled when the file is
     /// made or checked.
     public var provenance: String?
 
-    public init(sourcePath: String, sourcePrecision: String, steps: [Step], provenance: String? = nil) {
+    public init(sourcePath: String, sourcePrecision: String?, steps: [Step], madeByRun: Bool = true, provenance: String? = nil) {
         self.sourcePath = sourcePath
         self.sourcePrecision = sourcePrecision
         self.steps = steps
+        self.madeByRun = madeByRun
         self.provenance = provenance
     }
 
@@ -38,6 +43,6 @@ public struct ModelDerivation: Codable, Hashable, Sendable {
         let chain = steps.map { step in
             step.precision == "fp32" ? "fp32 dequantized" : step.precision == "fp16" ? "fp16 weights" : step.precision
         }
-        return "derived from \(sourcePrecision) \(file): " + chain.joined(separator: ", then ")
+        return "derived from \(sourcePrecision.map { "\($0) " } ?? "")\(file): " + chain.joined(separator: ", then ")
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Precision
+import TFLiteModel
 
 /// The models a run uses when none is named: every shared SSD detector in fp32, fp16 and int8.
 ///
@@ -66,7 +68,19 @@ public enum ModelSuite {
         var id = url.deletingPathExtension().lastPathComponent
         // "detect.tflite" says nothing; its folder names the model.
         if id == "detect" || id == "model" { id = url.deletingLastPathComponent().lastPathComponent }
-        return ModelEntry(id: id, path: path, precision: precision(fromFileName: id))
+        return ModelEntry(id: id, path: path, precision: precision(fromFileName: id), derivation: recordedDerivation(ofModelFile: path))
+    }
+
+    /// A file written by `ssd-energy quantize` says so in its provenance: reported as derived (one
+    /// step, from the source its provenance names), never as a shipped model. nil for other files,
+    /// and for files the reader refuses (the workload reports those with the reason).
+    static func recordedDerivation(ofModelFile path: String) -> ModelDerivation? {
+        guard let model = try? TFLiteModel(contentsOf: URL(fileURLWithPath: path)),
+              let text = Provenance.text(in: model), let provenance = Provenance.decode(json: text) else { return nil }
+        return ModelDerivation(
+            sourcePath: provenance.source, sourcePrecision: nil,
+            steps: [.init(precision: provenance.precision, path: path, conversion: provenance.conversion)], madeByRun: false,
+            provenance: text)
     }
 
     static func precision(fromFileName name: String) -> String {

@@ -43,9 +43,10 @@ public enum DerivedModelCache {
     public static func manifestPath(forModel path: String) -> String { path + ".cache.json" }
 
     /// Checks every step of `entry`'s derivation, remaking those that are missing or not to be trusted.
-    /// Entries without a derivation are returned unchanged.
+    /// Entries the run does not make (no derivation, or a file `quantize` made earlier) are returned
+    /// unchanged.
     public static func prepare(_ entry: ModelEntry, progress: ((String) -> Void)? = nil) throws -> Outcome {
-        guard var derivation = entry.derivation else { return Outcome(entry: entry, steps: []) }
+        guard var derivation = entry.derivation, derivation.madeByRun else { return Outcome(entry: entry, steps: []) }
         guard FileManager.default.fileExists(atPath: derivation.sourcePath) else {
             throw DerivedModelError(file: derivation.sourcePath, reason: "source of the derived model \(entry.id) is missing")
         }
