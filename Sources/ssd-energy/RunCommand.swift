@@ -16,7 +16,10 @@ struct RunCommand: ParsableCommand {
             current write and leaves a valid partial run. Without an energy source the run still reports \
             time, counters and accuracy; --power-model adds energy ESTIMATES, labelled as such. \
             --resume results/<run> continues an interrupted run with its stored plan and run order, running \
-            only the repetitions not yet finished and keeping accuracy already computed.
+            only the repetitions not yet finished and keeping accuracy already computed. Without --model the \
+            default suite runs: every shared model in fp32, fp16 and int8, where v1's and ST's fp32 and fp16 \
+            are derived from their shipped quantized files at the start (kept in --derived-models, remade \
+            when missing, damaged or older than their source) and marked derived in every report.
             """)
 
     @OptionGroup var dataOptions: DataOptions
