@@ -16,6 +16,7 @@ import Testing
     @Test func defaultSuiteHasEverySharedModelInThreePrecisions() throws {
         let data = try DataDirectory.locate(callerFile: #filePath)
         let cache = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
         let suite = try ModelSuite.defaultSuite(dataDirectory: data.url, derivedModelsDirectory: cache)
         let byID = Dictionary(uniqueKeysWithValues: suite.map { ($0.id, $0) })
         #expect(suite.count == 9)
@@ -53,6 +54,7 @@ import Testing
     @Test func derivedFilesAreMadeReusedAndRebuiltWhenDamaged() throws {
         let data = try DataDirectory.locate(callerFile: #filePath)
         let cache = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
         let suite = try ModelSuite.defaultSuite(dataDirectory: data.url, derivedModelsDirectory: cache)
         let fp16 = try #require(suite.first { $0.id == "ssd_mobilenet_v1_fp16_derived" })
         let fp32Path = try #require(fp16.derivation?.steps.first?.path)
@@ -114,6 +116,7 @@ import Testing
 
     @Test func missingSourceIsAnErrorNamingIt() throws {
         let cache = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
         let shipped = ModelEntry(id: "gone", path: cache.appendingPathComponent("gone.tflite").path, precision: "uint8")
         let entry = ModelSuite.derivedFloatEntries(of: shipped, stem: "gone", directory: cache)[0]
         let error = try #require(throws: DerivedModelError.self) { try DerivedModelCache.prepare(entry) }

@@ -29,6 +29,7 @@ import TFLiteModel
 
     @Test func descriptionBesideTheDerivedV1HasItsNormalisationAndTheSourcesLabels() throws {
         let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let (written, sourcePath) = try Self.deriveV1Float(into: directory)
         let descriptionPath = try #require(written.descriptionPath)
         #expect(descriptionPath == directory.appendingPathComponent("v1_fp32.ssd.json").path)
@@ -61,6 +62,7 @@ import TFLiteModel
     /// lowest score the float model kept may be displaced by a near-tie and is not required.
     @Test func derivedV1FloatFindsTheObjectsOfTheUint8Original() throws {
         let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let (written, _) = try Self.deriveV1Float(into: directory)
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../DetectorTests/Fixtures/end_to_end_quantized.json")
@@ -95,5 +97,25 @@ import TFLiteModel
         let inter = w * h
         let union = (d.xmax - d.xmin) * (d.ymax - d.ymin) + (b[2] - b[0]) * (b[3] - b[1]) - inter
         return union > 0 ? inter / union : 0
+    }
+
+    /// A source with no description still converts (invoke and bench need none); no .ssd.json is
+    /// written, and asking for the source's description says which file lacks one.
+    @Test func sourceWithoutDescriptionWritesNoDescription() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sourcePath = directory.appendingPathComponent("conv_uint8.tflite").path
+        let source = try ConversionTests.uint8ConvModel()
+        try Data(source.bytes).write(to: URL(fileURLWithPath: sourcePath))
+        let error = try #require(throws: DetectorError.self) {
+            try DerivedModelFiles.sourceDescription(of: source, path: sourcePath)
+        }
+        #expect(error.description.contains(sourcePath))
+
+        let output = directory.appendingPathComponent("conv_fp32.tflite").path
+        let written = try DerivedModelFiles.write(try Dequantization.convert(source), to: output, sourceDescription: nil)
+        #expect(written.descriptionPath == nil)
+        #expect(!FileManager.default.fileExists(atPath: DerivedModelFiles.descriptionPath(forModel: output)))
+        #expect(try TFLiteModel(contentsOf: URL(fileURLWithPath: output)).mainSubgraph.operators.count == 1)
     }
 }
