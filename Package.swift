@@ -35,7 +35,7 @@ let package = Package(
 
         // Probe -> sample -> join -> report.
         .target(name: "Telemetry", dependencies: ["CPfm", "CSensors", "CPerfEvent"]),
-        .target(name: "Harness", dependencies: ["Telemetry", "Detector", "COCO", "DataLocation"]),
+        .target(name: "Harness", dependencies: ["Telemetry", "Detector", "COCO", "DataLocation", "Precision"]),
 
         .executableTarget(
             name: "ssd-energy",
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectorTests", dependencies: ["Detector", "DataLocation"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "DataLocation"], exclude: ["Fixtures"]),
-        .testTarget(name: "PrecisionTests", dependencies: ["Precision", "TFLiteModel", "Inference", "DataLocation"]),
+        .testTarget(name: "PrecisionTests", dependencies: ["Precision", "TFLiteModel", "Inference", "Detector", "DataLocation"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Telemetry", "DataLocation"]),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import TFLiteModel
 
 /// What the resolver needs to know about a model's graph (filled from the TFLite model by the caller).
 public struct GraphSummary: Sendable, Equatable {
@@ -13,6 +14,13 @@ public struct GraphSummary: Sendable, Equatable {
     public init(outputs: [Output], hasDetectionPostProcess: Bool) {
         self.outputs = outputs
         self.hasDetectionPostProcess = hasDetectionPostProcess
+    }
+
+    /// The main subgraph's outputs and whether it ends in TFLite_Detection_PostProcess.
+    public init(model: TFLiteModel) {
+        let graph = model.mainSubgraph
+        self.init(outputs: graph.outputs.map { Output(name: graph.tensors[$0].name, shape: graph.tensors[$0].shape) },
+                  hasDetectionPostProcess: graph.operators.contains { model.code(of: $0).name == "TFLite_Detection_PostProcess" })
     }
 }
 

@@ -41,24 +41,28 @@ public struct ModelDescription: Sendable, Equatable {
 ///       "box_coder_scales_yxhw": [10, 10, 5, 5],
 ///       "anchors": "anchors_1917x4_yxyx_f32.bin", // little-endian float32 ymin,xmin,ymax,xmax
 ///       "anchors_output": "anchors_concat",       // or an output index; instead of "anchors"
+///       "anchors_from_output_values": true,       // or: the [1,N,4] output whose rows are all proper boxes
 ///       "anchor_generator": {"min_scale": 0.2, "max_scale": 0.95, "feature_map_sizes": [19,10,5,3,2,1], ...},
 ///       "scores": "sigmoid",                      // or "softmax", "probabilities"
 ///       "logit_scale": 1.0,
 ///       "background_class": 0,                    // -1: no background column
 ///       "labels": ["background", "person"],       // COCO names per score column
 ///       "labels_file": "labelmap.txt", "labels_layout": "coco_id_per_line",  // or "background_then_coco80"
+///       "label_entries": [{"column": 0, "category_id": 1, "name": "person"}],  // exact columns (what the writer uses)
 ///       "input_mean": 127.5, "input_std": 127.5,
 ///       "nms_iou_threshold": 0.6, "score_threshold": 0.05, "max_detections": 100,
 ///       "nms_candidates": "best_class_per_anchor" // or "every_class"
 ///     }
 ///
-/// Relative file names are resolved against the description's directory.
-struct DescriptionFile: Decodable {
+/// Relative file names are resolved against the description's directory. `ModelDescription.jsonData()`
+/// writes this format (every field explicit) and `load` reads it back to an equal description.
+struct DescriptionFile: Codable {
     var outputs: String?
     var boxCoder: String?
     var boxCoderScalesYxhw: [Float]?
     var anchors: String?
     var anchorsOutput: StringOrInt?
+    var anchorsFromOutputValues: Bool?
     var anchorGenerator: GeneratorParameters?
     var scores: String?
     var logitScale: Float?
@@ -66,6 +70,7 @@ struct DescriptionFile: Decodable {
     var labels: [String]?
     var labelsFile: String?
     var labelsLayout: String?
+    var labelEntries: [LabelEntry]?
     var inputMean: Float?
     var inputStd: Float?
     var nmsIouThreshold: Float?
@@ -73,16 +78,31 @@ struct DescriptionFile: Decodable {
     var maxDetections: Int?
     var nmsCandidates: String?
     var anchorFormat: String?
+    /// Where the description written by `jsonData()` came from (for people; the loader ignores it).
+    var describedBy: String?
 
-    enum StringOrInt: Decodable {
+    enum StringOrInt: Codable {
         case string(String), int(Int)
         init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let i = try? c.decode(Int.self) { self = .int(i) } else { self = .string(try c.decode(String.self)) }
         }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case let .string(s): try c.encode(s)
+            case let .int(i): try c.encode(i)
+            }
+        }
     }
 
-    struct GeneratorParameters: Decodable {
+    struct LabelEntry: Codable {
+        var column: Int
+        var categoryId: Int
+        var name: String
+    }
+
+    struct GeneratorParameters: Codable {
         var numLayers: Int?
         var minScale: Double?
         var maxScale: Double?
@@ -128,7 +148,15 @@ extension ModelDescription {
         let labelOffset = outputsKind == "postprocessed" ? 1 : 0
 
         let labels: LabelMap
-        if let names = file.labels {
+        if let entries = file.labelEntries {
+            var byColumn: [Int: LabelMap.Entry] = [:]
+            for entry in entries {
+                guard byColumn[entry.column] == nil else { throw invalid("label_entries lists column \(entry.column) twice") }
+                byColumn[entry.column] = LabelMap.Entry(categoryID: entry.categoryId, name: entry.name)
+            }
+            guard !byColumn.isEmpty else { throw invalid("label_entries is empty") }
+            labels = LabelMap(entries: byColumn)
+        } else if let names = file.labels {
             let byPosition = try LabelMap.fromNames(names, backgroundColumn: background, source: path)
             // TFLite_Detection_PostProcess numbers classes without the background column.
             let shift = labelOffset == 1 && background != nil ? 1 : 0
@@ -165,13 +193,19 @@ extension ModelDescription {
         }
 
         let anchors: AnchorSource
-        let anchorChoices = [file.anchors != nil, file.anchorsOutput != nil, file.anchorGenerator != nil].filter { $0 }.count
-        guard anchorChoices == 1 else { throw invalid("give exactly one of anchors, anchors_output, anchor_generator") }
+        let byValues = file.anchorsFromOutputValues == true
+        let anchorChoices = [file.anchors != nil, file.anchorsOutput != nil, file.anchorGenerator != nil, byValues]
+            .filter { $0 }.count
+        guard anchorChoices == 1 else {
+            throw invalid("give exactly one of anchors, anchors_output, anchors_from_output_values, anchor_generator")
+        }
         if let name = file.anchors {
             if let format = file.anchorFormat, !format.hasPrefix("ymin,xmin,ymax,xmax") {
                 throw invalid("anchor_format \"\(format)\": only ymin,xmin,ymax,xmax files are supported")
             }
             anchors = .file(path: resolve(name))
+        } else if byValues {
+            anchors = .output(name: nil, index: nil)
         } else if let output = file.anchorsOutput {
             switch output {
             case let .string(name): anchors = .output(name: name, index: nil)
@@ -215,5 +249,66 @@ extension ModelDescription {
                                     maxDetections: file.maxDetections ?? 100, candidates: candidates)
         let raw = RawOutputs(boxCoder: boxCoder, anchors: anchors, scores: scores, backgroundColumn: background, nms: nms)
         return ModelDescription(outputs: .raw(raw), labels: labels, preprocessing: preprocessing, source: path)
+    }
+}
+
+extension ModelDescription {
+    /// This description as a description file with every field explicit (labels as exact column
+    /// entries, absolute anchor paths), so `load` reads back an equal description; only `source`
+    /// differs (it becomes the file's path). `describedBy` records where it came from, for people.
+    public func jsonData(describedBy: String? = nil) throws -> Data {
+        var file = DescriptionFile()
+        file.describedBy = describedBy
+        file.labelEntries = labels.entries.sorted { $0.key < $1.key }.map {
+            DescriptionFile.LabelEntry(column: $0.key, categoryId: $0.value.categoryID, name: $0.value.name)
+        }
+        file.inputMean = preprocessing.mean
+        file.inputStd = preprocessing.std
+        switch outputs {
+        case .postProcessed:
+            file.outputs = "postprocessed"
+        case let .raw(raw):
+            file.outputs = "raw"
+            switch raw.boxCoder {
+            case let .centerSize(y, x, h, w):
+                file.boxCoder = "center_size"
+                file.boxCoderScalesYxhw = [y, x, h, w]
+            case .cornerOffset:
+                file.boxCoder = "corner_offset"
+            }
+            switch raw.anchors {
+            case let .file(path):
+                file.anchors = URL(fileURLWithPath: path).path  // absolute: the copy is read from another folder
+            case let .output(name?, _):
+                file.anchorsOutput = .string(name)
+            case let .output(nil, index?):
+                file.anchorsOutput = .int(index)
+            case .output(nil, nil):
+                file.anchorsFromOutputValues = true
+            case let .generator(g):
+                file.anchorGenerator = DescriptionFile.GeneratorParameters(
+                    numLayers: g.numLayers, minScale: g.minScale, maxScale: g.maxScale, aspectRatios: g.aspectRatios,
+                    interpolatedScaleAspectRatio: g.interpolatedScaleAspectRatio,
+                    reduceBoxesInLowestLayer: g.reduceBoxesInLowestLayer, baseAnchorSize: g.baseAnchorSize,
+                    featureMapSizes: g.featureMapSizes)
+            }
+            switch raw.scores {
+            case let .sigmoid(scale): file.scores = "sigmoid"; file.logitScale = scale
+            case let .softmax(scale): file.scores = "softmax"; file.logitScale = scale
+            case .identity: file.scores = "probabilities"
+            }
+            file.backgroundClass = raw.backgroundColumn ?? -1
+            file.nmsIouThreshold = raw.nms.iouThreshold
+            file.scoreThreshold = raw.nms.scoreThreshold
+            file.maxDetections = raw.nms.maxDetections
+            switch raw.nms.candidates {
+            case .bestClassPerAnchor: file.nmsCandidates = "best_class_per_anchor"
+            case .everyClass: file.nmsCandidates = "every_class"
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(file)
     }
 }

@@ -6,10 +6,15 @@ import TFLiteModel
 /// quantized activation becomes float32, and QUANTIZE/DEQUANTIZE operators, now float -> float, are
 /// removed. A uint8/int8 image input becomes a float32 input; the provenance records the normalisation
 /// (pixel - mean) / std that equals the old input quantization, so the detector can feed the same values.
+///
+/// A quantized file may clamp without saying so: TOCO drops a ReLU6 whose effect the output's uint8
+/// range [0, 6] already has (v1 has 27 such convolutions). Those clamps are made explicit as fused
+/// activations before the ranges are dropped, or the float graph would compute a different network.
 public enum Dequantization {
     public static func convert(_ model: TFLiteModel) throws -> ModelDraft {
         var draft = try ModelDraft(model)
         let location = model.fileName
+        let clamps = makeImpliedClampsExplicit(&draft)
         var changed = 0
         var normalisation: Provenance.InputNormalisation?
 
@@ -44,10 +49,52 @@ public enum Dequantization {
             sourceProvenance: Provenance.text(in: model),
             conversion: "derived from the quantized model: \(changed) quantized tensors dequantized to float32 "
                 + "(weights and biases = scale × (q - zero point)), activations computed in float32, "
-                + "\(removed) QUANTIZE/DEQUANTIZE operators removed")
+                + "\(removed) QUANTIZE/DEQUANTIZE operators removed"
+            + (clamps == 0 ? "" : ", \(clamps) clamps implied by uint8/int8 output ranges made explicit as fused RELU/RELU6/RELU_N1_TO_1"))
         provenance.inputNormalisation = normalisation
         draft.record(provenance)
         return draft
+    }
+
+    /// For each operator with a fused activation of NONE whose quantized output range is [0, 6],
+    /// [0, x] or [-1, 1] (within one step): sets RELU6, RELU or RELU_N1_TO_1, the float activation that
+    /// clamps as that range did. ([0, x] with x other than 6 keeps no upper bound: the quantized model
+    /// saturated there, and no fused activation expresses it.) Returns how many were set.
+    static func makeImpliedClampsExplicit(_ draft: inout ModelDraft) -> Int {
+        var set = 0
+        for index in draft.operators.indices {
+            guard let output = draft.operators[index].outputs.first, output >= 0,
+                  let activation = impliedActivation(of: draft.tensors[output]) else { continue }
+            var op = draft.operators[index]
+            switch op.options {
+            case var .conv2D(o) where o.activation == .none: o.activation = activation; op.options = .conv2D(o)
+            case var .depthwiseConv2D(o) where o.activation == .none: o.activation = activation; op.options = .depthwiseConv2D(o)
+            case .add(.none): op.options = .add(activation: activation)
+            case .sub(.none): op.options = .sub(activation: activation)
+            case .mul(.none): op.options = .mul(activation: activation)
+            case let .fullyConnected(.none, keepNumDims): op.options = .fullyConnected(activation: activation, keepNumDims: keepNumDims)
+            default: continue
+            }
+            draft.operators[index] = op
+            set += 1
+        }
+        return set
+    }
+
+    static func impliedActivation(of tensor: ModelDraft.Tensor) -> TFLiteModel.Activation? {
+        guard let q = tensor.quantization, q.isAffine, !q.isPerChannel, let scale = q.scales.first, scale > 0 else { return nil }
+        let (qmin, qmax): (Int64, Int64)
+        switch tensor.type {
+        case .uint8: (qmin, qmax) = (0, 255)
+        case .int8: (qmin, qmax) = (-128, 127)
+        default: return nil
+        }
+        let low = Double(scale) * Double(qmin - q.zeroPoints[0])
+        let high = Double(scale) * Double(qmax - q.zeroPoints[0])
+        let step = Double(scale)
+        if abs(low) <= step / 2 { return abs(high - 6) <= step ? .relu6 : .relu }
+        if abs(low + 1) <= step, abs(high - 1) <= step { return .reluN1To1 }
+        return nil
     }
 
     /// scale × (q - zero point), with per-channel parameters along `quantizedDimension`.

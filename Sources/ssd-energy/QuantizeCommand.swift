@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataLocation
+import Detector
 import Foundation
 import Precision
 import TFLiteModel
@@ -16,7 +17,7 @@ struct QuantizeCommand: ParsableCommand {
             (ssd_energy_provenance). fp16: float16 weights with a DEQUANTIZE in front of each consumer, as \
             the TFLite converter writes them. int8: per-channel symmetric int8 weights, per-tensor int8 \
             activations calibrated on --samples images of --calibration (default: the shared \
-            data/coco-train2017-calib), int32 biases, uint8 input, float outputs.
+            data/coco-train2017-calib), int32 biases, uint8 input, float outputs. Beside OUT it writes             OUT.ssd.json (OUT without .tflite): the source model's description (labels, anchors, box coder,             NMS) with the input normalisation of the converted file, so detect, eval and run can use OUT             from any folder.
             """
     )
 
@@ -40,6 +41,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .long, help: "int8: activation range method: minmax, percentile or mse.")
     var method: RangeMethod = .minmax
 
+    @Option(name: .customLong("description"),
+            help: "The source model's description file, when it is not found beside the source (see detect --description).")
+    var sourceDescriptionFile: String?
+
     @OptionGroup var dataOptions: DataOptions
 
     func validate() throws {
@@ -49,6 +54,17 @@ struct QuantizeCommand: ParsableCommand {
 
     func run() throws {
         let source = try TFLiteModel(contentsOf: URL(fileURLWithPath: model))
+        // Resolved first, so a bad --description fails before a long calibration. The description is
+        // what makes OUT usable by detect/eval/run; a source without one still converts (invoke and
+        // bench need none), with a warning.
+        let sourceDescription: ModelDescription?
+        do {
+            sourceDescription = try DerivedModelFiles.sourceDescription(of: source, path: model, explicitDescription: sourceDescriptionFile)
+        } catch {
+            if sourceDescriptionFile != nil { throw UserFacingError("--description: \(error)") }
+            FileHandle.standardError.write(Data(("warning: no description written beside \(output): \(error)\n").utf8))
+            sourceDescription = nil
+        }
         let draft: ModelDraft
         switch to {
         case .fp32: draft = try Dequantization.convert(source)
@@ -65,17 +81,16 @@ struct QuantizeCommand: ParsableCommand {
             draft = try Int8Quantization.convert(source, modelPath: model, calibrationImages: images,
                                                  calibrationFolder: folder, method: method)
         }
-        let bytes = try draft.serialized()
-        // Read back with our own reader before writing, so a file that cannot load is never left behind.
-        let check = try TFLiteModel(bytes: bytes, fileName: output)
+        let written: WrittenDerivedModel
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output))
-        } catch {
-            throw UserFacingError("cannot write \(output): \(error.localizedDescription)")
+            written = try DerivedModelFiles.write(draft, to: output, sourceDescription: sourceDescription)
+        } catch let error as ConversionError {
+            throw UserFacingError("\(error)")
         }
-        print("wrote \(output): \(to.rawValue), \(check.mainSubgraph.operators.count) operators, "
-            + "\(check.mainSubgraph.tensors.count) tensors, \(bytes.count) bytes")
-        if let provenance = Provenance.text(in: check) { print("provenance: \(provenance)") }
+        print("wrote \(output): \(to.rawValue), \(written.operatorCount) operators, "
+            + "\(written.tensorCount) tensors, \(written.byteCount) bytes")
+        if let path = written.descriptionPath { print("wrote \(path): its description") }
+        if let provenance = written.provenanceText { print("provenance: \(provenance)") }
     }
 }
 

@@ -16,7 +16,10 @@ struct RunCommand: ParsableCommand {
             current write and leaves a valid partial run. Without an energy source the run still reports \
             time, counters and accuracy; --power-model adds energy ESTIMATES, labelled as such. \
             --resume results/<run> continues an interrupted run with its stored plan and run order, running \
-            only the repetitions not yet finished and keeping accuracy already computed.
+            only the repetitions not yet finished and keeping accuracy already computed. Without --model the \
+            default suite runs: every shared model in fp32, fp16 and int8, where v1's and ST's fp32 and fp16 \
+            are derived from their shipped quantized files at the start (kept in --derived-models, remade \
+            when missing, damaged or older than their source) and marked derived in every report.
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -72,6 +75,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("power-model"), help: "Estimate energy where none can be measured: idle=W,busy=W or tdp=W.")
     var powerModel: String?
 
+    @Option(name: .customLong("derived-models"),
+            help: "Folder for the models the default suite derives (v1 and ST in fp32/fp16), kept between runs (default: derived-models beside the run directory).")
+    var derivedModels: String?
+
     func run() throws {
         let data = try? DataDirectory.locate(explicit: dataOptions.data)
         if let explicit = dataOptions.data, data == nil { throw UserFacingError("--data \(explicit): not a directory") }
@@ -79,16 +86,19 @@ struct RunCommand: ParsableCommand {
             try resumeRun(URL(fileURLWithPath: resume), data: data)
             return
         }
-        let plan: RunPlan
-        do {
-            plan = try makePlan(data: data)
-        } catch let error as RunPlanError {
-            throw UserFacingError(error.description)
-        }
         let outputURL = URL(fileURLWithPath: output ?? "results/\(Self.timestamp())")
         if FileManager.default.fileExists(atPath: outputURL.path) {
             throw UserFacingError("--output \(outputURL.path): already exists; choose a new run directory")
         }
+        var plan: RunPlan
+        do {
+            let derivedDirectory = URL(fileURLWithPath: derivedModels
+                ?? outputURL.deletingLastPathComponent().appendingPathComponent("derived-models").path)
+            plan = try makePlan(data: data, derivedModelsDirectory: derivedDirectory)
+        } catch let error as RunPlanError {
+            throw UserFacingError(error.description)
+        }
+        plan.models = try Self.prepareDerivedModels(plan.models)
 
         // Counters first: they only count threads created after they are opened (inference pools).
         let counters = PerfWindowCounters()
@@ -116,7 +126,7 @@ struct RunCommand: ParsableCommand {
             ("--min-inferences", minInferences != nil), ("--idle-seconds", idleSeconds != nil),
             ("--warmup-inferences", warmupInferences != nil), ("--images", images != nil), ("--seed", seed != nil),
             ("--interval-ms", intervalMs != nil), ("--output", output != nil), ("--config", config != nil),
-            ("--power-model", powerModel != nil),
+            ("--power-model", powerModel != nil), ("--derived-models", derivedModels != nil),
         ]
         let given = planFlags.filter(\.1).map(\.0)
         if !given.isEmpty {
@@ -133,6 +143,8 @@ struct RunCommand: ParsableCommand {
             throw UserFacingError("--resume \(runDirectory.path): the run is already complete; nothing to resume")
         }
         let plan = stored.record.plan
+        // The derived files may have been removed or damaged since; they are checked and remade.
+        _ = try Self.prepareDerivedModels(plan.models)
         let counters = PerfWindowCounters()
         let (workloads, accuracy) = try makeWorkloads(plan: plan, data: data)
         let (progress, _, _, sampler) = Self.prepareSampling(plan: plan)
@@ -151,6 +163,24 @@ struct RunCommand: ParsableCommand {
             throw UserFacingError("--resume \(runDirectory.path): \(error)")
         }
         try Self.finish(runner, output: runDirectory, signals: signals)
+    }
+
+    /// Makes (or checks and reuses) the files of derived entries, in-process, before anything is
+    /// measured; returns the entries with their conversions and provenance filled in.
+    static func prepareDerivedModels(_ models: [ModelEntry]) throws -> [ModelEntry] {
+        let progress = TerminalProgress()
+        return try models.map { entry in
+            guard entry.derivation?.madeByRun == true else { return entry }
+            do {
+                let outcome = try DerivedModelCache.prepare(entry, progress: { progress.note($0) })
+                if outcome.steps.allSatisfy({ $0.rebuiltBecause == nil }) {
+                    progress.note("derived model \(entry.id): reusing \(entry.path)")
+                }
+                return outcome.entry
+            } catch {
+                throw UserFacingError("cannot derive \(entry.id): \(error)")
+            }
+        }
     }
 
     /// Probes the machine, says what it cannot measure and how to allow it, and builds the sampler.
@@ -209,7 +239,7 @@ struct RunCommand: ParsableCommand {
             for threads in plan.threads {
                 let configuration = RunConfiguration(
                     key: ConfigurationKey(modelID: model.id, threads: threads), precision: model.precision,
-                    modelPath: model.path, modelSizeBytes: size)
+                    modelPath: model.path, modelSizeBytes: size, derivation: model.derivation)
                 workloads.append(DetectorWorkload(configuration: configuration, imagePaths: imagePaths))
             }
         }
@@ -217,7 +247,7 @@ struct RunCommand: ParsableCommand {
         return (workloads, DetectorAccuracy(evaluationSet: evaluationSet, progress: { progress.note($0) }))
     }
 
-    func makePlan(data: DataDirectory?) throws -> RunPlan {
+    func makePlan(data: DataDirectory?, derivedModelsDirectory: URL) throws -> RunPlan {
         var plan: RunPlan
         if let config {
             plan = try RunPlan.load(configFile: config)
@@ -230,7 +260,7 @@ struct RunCommand: ParsableCommand {
             guard let data else {
                 throw RunPlanError.invalid("no --model given and no data directory for the default suite (use --data)")
             }
-            plan.models = try ModelSuite.defaultSuite(dataDirectory: data.url)
+            plan.models = try ModelSuite.defaultSuite(dataDirectory: data.url, derivedModelsDirectory: derivedModelsDirectory)
         }
         if let precision {
             let wanted = Set(precision.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })

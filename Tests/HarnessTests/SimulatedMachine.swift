@@ -180,7 +180,7 @@ final class FixedAccuracy: AccuracyProvider {
 
 func configuration(_ model: ModelEntry, threads: Int) -> RunConfiguration {
     RunConfiguration(key: ConfigurationKey(modelID: model.id, threads: threads), precision: model.precision,
-                     modelPath: model.path, modelSizeBytes: 1000)
+                     modelPath: model.path, modelSizeBytes: 1000, derivation: model.derivation)
 }
 
 /// A fresh output directory for one run.

@@ -90,6 +90,38 @@ import TFLiteModel
         #expect(original.output(0).floats == [1, 0])
     }
 
+    /// The uint8 model above with bias -1, 6 and the conv output range [0, 6] (scale 6/255, zp 0) but
+    /// no fused activation: the range alone clamps, as in TOCO's v1 where ReLU6 was folded into it.
+    static func impliedRelu6Model() throws -> TFLiteModel {
+        let draft = ModelDraft(description: "test", tensors: [
+            .init(name: "pixels", shape: [1, 1, 1, 2], type: .uint8, quantization: .init(scales: [0.5], zeroPoints: [10])),
+            .init(name: "weights", shape: [2, 1, 1, 2], type: .uint8, data: [132, 120, 128, 136],
+                  quantization: .init(scales: [0.25], zeroPoints: [128])),
+            .init(name: "bias", shape: [2], type: .int32, data: le([Int32(-8), 48]), quantization: .init(scales: [0.125], zeroPoints: [0])),
+            .init(name: "conv", shape: [1, 1, 1, 2], type: .uint8, quantization: .init(scales: [Float(6) / 255], zeroPoints: [0])),
+            .init(name: "result", shape: [1, 1, 1, 2], type: .float32),
+        ], operators: [
+            .init(builtinCode: 3, inputs: [0, 1, 2], outputs: [3], options: conv),
+            .init(builtinCode: 6, version: 2, inputs: [3], outputs: [4]),
+        ], inputs: [0], outputs: [4])
+        return try TFLiteModel(bytes: try draft.serialized(), fileName: "implied relu6")
+    }
+
+    @Test func clampImpliedByTheOutputRangeBecomesAFusedRelu6() throws {
+        let converted = try TFLiteModel(bytes: try Dequantization.convert(try Self.impliedRelu6Model()).serialized(), fileName: "fp32")
+        let op = try #require(converted.mainSubgraph.operators.first)
+        guard case let .conv2D(options) = op.builtinOptions else { Issue.record("not a CONV_2D"); return }
+        #expect(options.activation == .relu6)
+        // Inputs 2, 1: 1·2 - 2·1 - 1 = -1 -> 0 and 0·2 + 2·1 + 6 = 8 -> 6, as the uint8 range clamped them.
+        #expect(try Self.run(converted, [2, 1]) == [0, 6])
+        let original = try Interpreter(model: try Self.impliedRelu6Model())
+        try original.setInput(0, uint8: [14, 12])
+        try original.invoke()
+        let clamped = try #require(original.output(0).floats)
+        #expect(clamped[0] == 0 && abs(clamped[1] - 6) < 1e-5)
+        #expect(Provenance.text(in: converted)?.contains("1 clamps implied") == true)
+    }
+
     @Test func perChannelSymmetricWeights() {
         // Channel 0: max 2 -> scale 2/127; 1 / (2/127) = 63.5 -> 64, -2 -> -127.
         // Channel 1: max 0.5 -> scale 0.5/127; 0.5 -> 127, 0.25 -> 63.5 -> 64.

@@ -9,11 +9,15 @@ public struct ModelEntry: Codable, Hashable, Sendable {
     public var path: String
     /// "fp32", "fp16", "int8", "uint8"...
     public var precision: String
+    /// Set when the run makes this file itself from a shipped model (see DerivedModelCache); nil for
+    /// files used as given.
+    public var derivation: ModelDerivation?
 
-    public init(id: String, path: String, precision: String) {
+    public init(id: String, path: String, precision: String, derivation: ModelDerivation? = nil) {
         self.id = id
         self.path = path
         self.precision = precision
+        self.derivation = derivation
     }
 }
 

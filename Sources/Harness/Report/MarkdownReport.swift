@@ -53,7 +53,7 @@ enum MarkdownReport {
             + "latency median / p90 / p99 ms | inf./s | EDP J·s | energy source |\n"
         md += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for r in results {
-            md += "| \(r.configuration.id) | \(r.configuration.precision) | \(r.configuration.threads) | "
+            md += "| \(r.configuration.id) | \(precisionText(r.configuration)) | \(r.configuration.threads) | "
                 + "\(accuracyText(r)) | \(NumberFormat.withInterval(r.joulesPerInference)) | "
                 + "\(NumberFormat.withInterval(r.aboveIdleJoulesPerInference)) | "
                 + "\(NumberFormat.withInterval(r.averageWatts)) | "
@@ -62,6 +62,7 @@ enum MarkdownReport {
                 + "\(NumberFormat.withInterval(r.energyDelayProduct)) | \(cell(TradeoffCSV.sourceLabel(r.energySource))) |\n"
         }
         md += "\nPareto front (\(summary.paretoFront.costAxis) vs mAP): \(list(summary.paretoFront.configurationIDs)).\n\n"
+        md += modelsSection(results)
 
         md += "## Accuracy (COCO, pycocotools order)\n\n"
         md += "| model | precision | " + AccuracyResult.statNames.joined(separator: " | ") + " | annotations | images |\n"
@@ -69,11 +70,11 @@ enum MarkdownReport {
         var seenModels: Set<String> = []
         for r in results where seenModels.insert(r.configuration.modelID).inserted {
             if let result = r.accuracy?.result {
-                md += "| \(r.configuration.modelID) | \(r.configuration.precision) | "
+                md += "| \(r.configuration.modelID) | \(precisionText(r.configuration)) | "
                     + result.stats.map { NumberFormat.short($0) }.joined(separator: " | ")
                     + " | \(cell(result.annotationFile)) | \(result.imageCount) |\n"
             } else {
-                md += "| \(r.configuration.modelID) | \(r.configuration.precision) | "
+                md += "| \(r.configuration.modelID) | \(precisionText(r.configuration)) | "
                     + "unavailable: \(cell(r.accuracy?.unavailableReason ?? "not computed"))"
                     + String(repeating: " |", count: AccuracyResult.statNames.count + 1) + " |\n"
             }
@@ -148,6 +149,36 @@ enum MarkdownReport {
         md += "\n## Plots\n\n"
         for plot in plots { md += "- [\(plot)](\(plot))\n" }
         return md
+    }
+
+    /// "fp32 (derived)" for models the run made from a shipped one.
+    private static func precisionText(_ configuration: RunConfiguration) -> String {
+        configuration.derivation == nil ? configuration.precision : "\(configuration.precision) (derived)"
+    }
+
+    /// Every model file, shipped or derived, and for derived ones what they were made from and how.
+    private static func modelsSection(_ results: [ConfigurationResult]) -> String {
+        var seen: Set<String> = []
+        let models = results.map(\.configuration).filter { seen.insert($0.modelID).inserted }
+        var md = "## Models\n\n"
+        md += "| model | precision | origin | file | bytes |\n|---|---|---|---|---|\n"
+        for c in models {
+            md += "| \(c.modelID) | \(c.precision) | \(c.derivation.map { cell($0.summary) } ?? "shipped") | "
+                + "\(cell(c.modelPath)) | \(c.modelSizeBytes.map(String.init) ?? "unknown") |\n"
+        }
+        let derived = models.filter { $0.derivation != nil }
+        if !derived.isEmpty {
+            md += "\nDerived models are made by this run from the shipped quantized file (ssd-energy's Precision "
+                + "module: weights dequantized to float32, then stored as float16 for fp16); they are not trained "
+                + "float models. Provenance, as stored in each file:\n\n"
+            for c in derived {
+                guard let d = c.derivation else { continue }
+                md += "- \(c.modelID) from \(cell(d.sourcePath)): "
+                    + d.steps.map { "\($0.precision): \(cell($0.conversion ?? "conversion not recorded"))" }.joined(separator: "; then ")
+                    + (d.provenance.map { " — `\(cell($0))`" } ?? "") + "\n"
+            }
+        }
+        return md + "\n"
     }
 
     private static func list(_ items: [String]) -> String { items.isEmpty ? "none" : items.joined(separator: ", ") }

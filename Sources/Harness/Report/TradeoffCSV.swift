@@ -12,7 +12,7 @@ enum TradeoffCSV {
         ] + AccuracyResult.statNames.map { "coco_\($0)" } + [
             "model_bytes", "peak_memory_bytes", "process_peak_resident_bytes", "instructions_per_inference",
             "cycles_per_inference", "ipc", "cache_misses_per_inference", "llc_read_misses_per_inference",
-            "flops_per_inference", "max_temperature_c", "throttled",
+            "flops_per_inference", "max_temperature_c", "throttled", "model_origin", "derived_from", "derivation",
         ])
         for result in results {
             let stats = result.accuracy?.result?.stats.map { NumberFormat.exact($0) }
@@ -39,9 +39,16 @@ enum TradeoffCSV {
                 NumberFormat.exact(result.counters?.lastLevelCacheReadMissesPerInference.value),
                 NumberFormat.exact(result.counters?.floatingPointOperationsPerInference.value),
                 NumberFormat.exact(maxTemperature), result.throttled.map { $0 ? "yes" : "no" } ?? "",
+                result.configuration.derivation == nil ? "shipped" : "derived",
+                result.configuration.derivation?.sourcePath ?? "", result.configuration.derivation.map(derivationText) ?? "",
             ])
         }
         return text
+    }
+
+    /// The chain and what each step did: "fp32: <conversion> | fp16: <conversion>".
+    static func derivationText(_ derivation: ModelDerivation) -> String {
+        derivation.steps.map { "\($0.precision): \($0.conversion ?? "conversion not recorded")" }.joined(separator: " | ")
     }
 
     /// "measured: powercap powercap/intel-rapl:0", "ESTIMATED: ...", "unavailable: why".

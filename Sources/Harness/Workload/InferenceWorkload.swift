@@ -5,12 +5,16 @@ public struct RunConfiguration: Codable, Hashable, Sendable {
     public var modelPath: String
     /// Size of the model file on disk.
     public var modelSizeBytes: Int?
+    /// How the run made this model from a shipped one; nil for a file used as given.
+    public var derivation: ModelDerivation?
 
-    public init(key: ConfigurationKey, precision: String, modelPath: String, modelSizeBytes: Int?) {
+    public init(key: ConfigurationKey, precision: String, modelPath: String, modelSizeBytes: Int?,
+                derivation: ModelDerivation? = nil) {
         self.key = key
         self.precision = precision
         self.modelPath = modelPath
         self.modelSizeBytes = modelSizeBytes
+        self.derivation = derivation
     }
 
     public var id: String { key.id }
