@@ -2,25 +2,34 @@
 // of 16 (AVX-512) or 8 (AVX2) channels, int32 accumulators of (input + input offset) * (filter +
 // filter offset) over the taps inside the image (TFLite skips the others), then vector
 // requantization. The taps inside the image form a rectangle computed once per pixel, so the tap
-// loops have no bounds checks.
+// loops have no bounds checks; for pixels whose window lies wholly inside the image (most of them)
+// the input offset's share is a per-channel constant folded into the starting accumulators.
 #include <string.h>
 #include "CKernels.h"
 #include "requantize_q.h"
 
 static inline int padded_channels(int channels) { return (channels + 15) / 16 * 16; }
 
-size_t ck_depthwise_q_packed_count(int taps, int channels) { return (size_t)taps * padded_channels(channels); }
+size_t ck_depthwise_q_packed_count(int taps, int channels) { return (size_t)(taps + 2) * padded_channels(channels); }
 
-void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int taps, int channels,
-                         int32_t *packed) {
+void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
+                         const int32_t *bias, int taps, int channels, int32_t *packed) {
     int stride = padded_channels(channels);
     memset(packed, 0, ck_depthwise_q_packed_count(taps, channels) * sizeof(int32_t));
-    for (int t = 0; t < taps; t++)
-        for (int c = 0; c < channels; c++) {
+    for (int c = 0; c < channels; c++) {
+        uint32_t filter_sum = 0;
+        for (int t = 0; t < taps; t++) {
             size_t index = (size_t)t * channels + c;
             int32_t value = is_signed ? ((const int8_t *)filter)[index] : ((const uint8_t *)filter)[index];
-            packed[(size_t)t * stride + c] = (int32_t)((uint32_t)value + (uint32_t)filter_offset);
+            uint32_t tap = (uint32_t)value + (uint32_t)filter_offset;
+            packed[(size_t)t * stride + c] = (int32_t)tap;
+            filter_sum += tap;
         }
+        uint32_t b = bias ? (uint32_t)bias[c] : 0;
+        packed[(size_t)taps * stride + c] = (int32_t)b;
+        // Interior pixels use every tap: the input offset's share, offset * sum of taps, is a constant.
+        packed[(size_t)(taps + 1) * stride + c] = (int32_t)(b + (uint32_t)input_offset * filter_sum);
+    }
 }
 
 /// Filter taps [begin, end) whose input coordinate origin + tap * dilation lies in [0, size).
@@ -52,8 +61,19 @@ static inline pixel_taps taps_for(const void *input, const ck_window *w, const i
     return t;
 }
 
-static void depthwise_q_portable(const void *input, const ck_window *w, const int32_t *filter, const int32_t *bias,
-                                 const ck_requant *rq, void *output, int row_begin, int row_end) {
+static inline int is_interior(const ck_window *w, const pixel_taps *t) {
+    return t->rows == w->filter_height && t->columns == w->filter_width;
+}
+
+/// The packed filter row holding the starting accumulators: the plain bias, or for pixels whose whole
+/// window lies inside the image, the bias plus the input offset's constant share.
+static inline const int32_t *start_row(const ck_window *w, const int32_t *filter, const pixel_taps *t) {
+    int taps = w->filter_height * w->filter_width;
+    return filter + (size_t)(taps + is_interior(w, t)) * padded_channels(w->channels);
+}
+
+static void depthwise_q_portable(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
+                                 void *output, int row_begin, int row_end) {
     const int channels = w->channels, stride = padded_channels(channels);
     const size_t input_row = (size_t)w->input_width * channels * w->dilation_height;
     const size_t input_column = (size_t)channels * w->dilation_width;
@@ -61,113 +81,152 @@ static void depthwise_q_portable(const void *input, const ck_window *w, const in
     for (int oy = row_begin; oy < row_end; oy++)
         for (int ox = 0; ox < w->output_width; ox++) {
             pixel_taps t = taps_for(input, w, filter, oy, ox);
+            const int32_t *start = start_row(w, filter, &t);
+            const int32_t offset = is_interior(w, &t) ? 0 : rq->input_offset;
             void *out = (char *)output + ((size_t)oy * w->output_width + ox) * channels;
             for (int c = 0; c < channels; c++) {
-                int32_t acc = bias[c];
+                uint32_t acc = (uint32_t)start[c];  // wraps as the reference
                 for (int fy = 0; fy < t.rows; fy++)
                     for (int fx = 0; fx < t.columns; fx++) {
                         const uint8_t *x = t.first_row + fy * input_row + fx * input_column + c;
                         int32_t value = rq->is_signed ? *(const int8_t *)x : *x;
-                        uint32_t product = (uint32_t)(value + rq->input_offset) * (uint32_t)t.first_tap[fy * filter_row + fx * stride + c];
-                        acc = (int32_t)((uint32_t)acc + product);  // wraps as the reference
+                        acc += (uint32_t)(value + offset) * (uint32_t)t.first_tap[fy * filter_row + fx * stride + c];
                     }
-                requantize_store_scalar(&acc, rq, out, c, 1);
+                int32_t result = (int32_t)acc;
+                requantize_store_scalar(&result, rq, out, c, 1);
             }
         }
 }
 
 #if defined(__x86_64__)
+/// Geometry of one pixel's taps in the packed filter and the input, for the vector loops.
+typedef struct {
+    size_t input_row, input_column, filter_row;
+    int stride, channels;
+} dw_steps;
+
+static inline dw_steps steps_for(const ck_window *w) {
+    dw_steps s;
+    s.stride = padded_channels(w->channels);
+    s.channels = w->channels;
+    s.input_row = (size_t)w->input_width * w->channels * w->dilation_height;
+    s.input_column = (size_t)w->channels * w->dilation_width;
+    s.filter_row = (size_t)w->filter_width * s.stride;
+    return s;
+}
+
+/// One block of <= 16 channels of one output pixel; `rows`/`columns` are constants in the 3x3 interior
+/// call, so the tap loops unroll; `add_offset` is 0 there (the offset is in the starting accumulators).
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void pixel_avx512(const pixel_taps *t, int rows, int columns, const int32_t *start, dw_steps s, int c,
+                                __mmask16 lanes, int count, __m512i input_offset, const requant16_channels *channels,
+                                const ck_requant *rq, void *out, const int add_offset, const int is_signed) {
+    __m512i acc = _mm512_loadu_si512(start + c);
+    for (int fy = 0; fy < rows; fy++) {
+        const uint8_t *row = t->first_row + fy * s.input_row + c;
+        const int32_t *taps = t->first_tap + fy * s.filter_row + c;
+        for (int fx = 0; fx < columns; fx++) {
+            __m128i bytes = _mm_maskz_loadu_epi8(lanes, row + fx * s.input_column);
+            __m512i x = is_signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+            if (add_offset) x = _mm512_add_epi32(x, input_offset);
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, _mm512_loadu_si512(taps + fx * s.stride)));
+        }
+    }
+    requantize_store16(acc, channels, rq, out, c, count);
+}
+
+/// Channel blocks outside, pixels of the output row inside, so each block's requantization constants
+/// are prepared once per row.
 __attribute__((target(CK_AVX512_Q), always_inline))
 static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w, const int32_t *filter,
-                                           const int32_t *bias, const ck_requant *rq, void *output, int row_begin,
-                                           int row_end, const int is_signed) {
-    const int channels = w->channels, stride = padded_channels(channels);
-    const size_t input_row = (size_t)w->input_width * channels * w->dilation_height;
-    const size_t input_column = (size_t)channels * w->dilation_width;
-    const size_t filter_row = (size_t)w->filter_width * stride;
+                                           const ck_requant *rq, void *output, int row_begin, int row_end,
+                                           const int is_signed) {
+    const dw_steps s = steps_for(w);
     const __m512i input_offset = _mm512_set1_epi32(rq->input_offset);
-    for (int oy = row_begin; oy < row_end; oy++)
-        for (int ox = 0; ox < w->output_width; ox++) {
-            pixel_taps t = taps_for(input, w, filter, oy, ox);
-            void *out = (char *)output + ((size_t)oy * w->output_width + ox) * channels;
-            for (int c = 0; c < channels; c += 16) {
-                int count = channels - c < 16 ? channels - c : 16;
-                __mmask16 lanes = (__mmask16)((1u << count) - 1);
-                __m512i acc = _mm512_loadu_si512(bias + c);
-                for (int fy = 0; fy < t.rows; fy++) {
-                    const uint8_t *row = t.first_row + fy * input_row + c;
-                    const int32_t *taps = t.first_tap + fy * filter_row + c;
-                    for (int fx = 0; fx < t.columns; fx++) {
-                        __m128i bytes = _mm_maskz_loadu_epi8(lanes, row + fx * input_column);
-                        __m512i x = is_signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
-                        __m512i f = _mm512_loadu_si512(taps + fx * stride);
-                        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(_mm512_add_epi32(x, input_offset), f));
-                    }
-                }
-                requantize_store16(acc, rq, out, c, count);
+    const int three = w->filter_height == 3 && w->filter_width == 3;
+    pixel_taps row_taps[w->output_width];
+    for (int oy = row_begin; oy < row_end; oy++) {
+        for (int ox = 0; ox < w->output_width; ox++) row_taps[ox] = taps_for(input, w, filter, oy, ox);
+        char *out_row = (char *)output + (size_t)oy * w->output_width * s.channels;
+        for (int c = 0; c < s.channels; c += 16) {
+            int count = s.channels - c < 16 ? s.channels - c : 16;
+            __mmask16 lanes = (__mmask16)((1u << count) - 1);
+            const requant16_channels channels = requant16_prepare(rq, c);
+            for (int ox = 0; ox < w->output_width; ox++) {
+                const pixel_taps *t = &row_taps[ox];
+                const int32_t *start = start_row(w, filter, t);
+                void *out = out_row + (size_t)ox * s.channels;
+                if (!is_interior(w, t))
+                    pixel_avx512(t, t->rows, t->columns, start, s, c, lanes, count, input_offset, &channels, rq, out, 1,
+                                 is_signed);
+                else if (three)
+                    pixel_avx512(t, 3, 3, start, s, c, lanes, count, input_offset, &channels, rq, out, 0, is_signed);
+                else
+                    pixel_avx512(t, t->rows, t->columns, start, s, c, lanes, count, input_offset, &channels, rq, out, 0,
+                                 is_signed);
             }
         }
+    }
 }
 
 __attribute__((target(CK_AVX512_Q)))
-static void depthwise_q_avx512(const void *input, const ck_window *w, const int32_t *filter, const int32_t *bias,
-                               const ck_requant *rq, void *output, int row_begin, int row_end) {
-    if (rq->is_signed) depthwise_q_avx512_rows(input, w, filter, bias, rq, output, row_begin, row_end, 1);
-    else depthwise_q_avx512_rows(input, w, filter, bias, rq, output, row_begin, row_end, 0);
+static void depthwise_q_avx512(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
+                               void *output, int row_begin, int row_end) {
+    if (rq->is_signed) depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, 1);
+    else depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, 0);
 }
 
 __attribute__((target("avx2"), always_inline))
 static inline void depthwise_q_avx2_rows(const void *input, const ck_window *w, const int32_t *filter,
-                                         const int32_t *bias, const ck_requant *rq, void *output, int row_begin,
-                                         int row_end, const int is_signed) {
-    const int channels = w->channels, stride = padded_channels(channels);
-    const size_t input_row = (size_t)w->input_width * channels * w->dilation_height;
-    const size_t input_column = (size_t)channels * w->dilation_width;
-    const size_t filter_row = (size_t)w->filter_width * stride;
-    const __m256i input_offset = _mm256_set1_epi32(rq->input_offset);
+                                         const ck_requant *rq, void *output, int row_begin, int row_end,
+                                         const int is_signed) {
+    const dw_steps s = steps_for(w);
     for (int oy = row_begin; oy < row_end; oy++)
         for (int ox = 0; ox < w->output_width; ox++) {
             pixel_taps t = taps_for(input, w, filter, oy, ox);
-            void *out = (char *)output + ((size_t)oy * w->output_width + ox) * channels;
-            for (int c = 0; c < channels; c += 8) {
-                int count = channels - c < 8 ? channels - c : 8;
-                __m256i acc = _mm256_loadu_si256((const __m256i *)(bias + c));
+            const int32_t *start = start_row(w, filter, &t);
+            const __m256i offset = _mm256_set1_epi32(is_interior(w, &t) ? 0 : rq->input_offset);
+            void *out = (char *)output + ((size_t)oy * w->output_width + ox) * s.channels;
+            for (int c = 0; c < s.channels; c += 8) {
+                int count = s.channels - c < 8 ? s.channels - c : 8;
+                const requant8_channels channels = requant8_prepare(rq, c);
+                __m256i acc = _mm256_loadu_si256((const __m256i *)(start + c));
                 for (int fy = 0; fy < t.rows; fy++) {
-                    const uint8_t *row = t.first_row + fy * input_row + c;
-                    const int32_t *taps = t.first_tap + fy * filter_row + c;
+                    const uint8_t *row = t.first_row + fy * s.input_row + c;
+                    const int32_t *taps = t.first_tap + fy * s.filter_row + c;
                     for (int fx = 0; fx < t.columns; fx++) {
                         uint64_t eight = 0;  // a partial last block must not read past the input
-                        memcpy(&eight, row + fx * input_column, (size_t)count);
+                        memcpy(&eight, row + fx * s.input_column, (size_t)count);
                         __m128i bytes = _mm_cvtsi64_si128((long long)eight);
                         __m256i x = is_signed ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
-                        __m256i f = _mm256_loadu_si256((const __m256i *)(taps + fx * stride));
-                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_add_epi32(x, input_offset), f));
+                        __m256i f = _mm256_loadu_si256((const __m256i *)(taps + fx * s.stride));
+                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_add_epi32(x, offset), f));
                     }
                 }
-                requantize_store8(acc, rq, out, c, count);
+                requantize_store8(acc, &channels, rq, out, c, count);
             }
         }
 }
 
 __attribute__((target("avx2")))
-static void depthwise_q_avx2(const void *input, const ck_window *w, const int32_t *filter, const int32_t *bias,
-                             const ck_requant *rq, void *output, int row_begin, int row_end) {
-    if (rq->is_signed) depthwise_q_avx2_rows(input, w, filter, bias, rq, output, row_begin, row_end, 1);
-    else depthwise_q_avx2_rows(input, w, filter, bias, rq, output, row_begin, row_end, 0);
+static void depthwise_q_avx2(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
+                             void *output, int row_begin, int row_end) {
+    if (rq->is_signed) depthwise_q_avx2_rows(input, w, filter, rq, output, row_begin, row_end, 1);
+    else depthwise_q_avx2_rows(input, w, filter, rq, output, row_begin, row_end, 0);
 }
 #endif
 
-void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const int32_t *bias,
-                    const ck_requant *rq, void *output, int row_begin, int row_end) {
+void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq, void *output,
+                    int row_begin, int row_end) {
 #if defined(__x86_64__)
     if (ck_has_avx512_q()) {
-        depthwise_q_avx512(input, w, filter, bias, rq, output, row_begin, row_end);
+        depthwise_q_avx512(input, w, filter, rq, output, row_begin, row_end);
         return;
     }
     if (ck_active_isa() >= CK_ISA_AVX2_FMA) {
-        depthwise_q_avx2(input, w, filter, bias, rq, output, row_begin, row_end);
+        depthwise_q_avx2(input, w, filter, rq, output, row_begin, row_end);
         return;
     }
 #endif
-    depthwise_q_portable(input, w, filter, bias, rq, output, row_begin, row_end);
+    depthwise_q_portable(input, w, filter, rq, output, row_begin, row_end);
 }

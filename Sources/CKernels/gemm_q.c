@@ -138,10 +138,13 @@ static void block_vnni_q(const gemm_q_args *g, int row0, int row1, int panel0, i
         for (int p = panel0; p < panel1; p += 2) {
             int two = p + 1 < panel1;
             const int8_t *w0 = g->packed + (size_t)p * stride, *w1 = two ? w0 + stride : w0;
+            // Fully unrolled row loops keep the 24 accumulators in registers.
             __m512i acc0[MR_VNNI], acc1[MR_VNNI];
+#pragma clang loop unroll(full)
             for (int r = 0; r < MR_VNNI; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
             for (int q = 0; q < quads; q++) {
                 __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64), v1 = _mm512_loadu_si512(w1 + (size_t)q * 64);
+#pragma clang loop unroll(full)
                 for (int r = 0; r < MR_VNNI; r++) {
                     int32_t quad;
                     memcpy(&quad, ap[r] + 4 * q, sizeof quad);
@@ -153,13 +156,15 @@ static void block_vnni_q(const gemm_q_args *g, int row0, int row1, int panel0, i
             int first = p * CK_PANEL_WIDTH, cols = g->n - first;
             __m512i terms0 = _mm512_loadu_si512(g->column_terms + first);
             __m512i terms1 = two ? _mm512_loadu_si512(g->column_terms + first + CK_PANEL_WIDTH) : terms0;
+            requant16_channels channels0 = requant16_prepare(g->rq, first);
+            requant16_channels channels1 = requant16_prepare(g->rq, two ? first + CK_PANEL_WIDTH : first);
             for (int r = 0; r < rows; r++) {
                 __m512i extra = _mm512_set1_epi32(row_term(g, row + r));
                 void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
-                requantize_store16(_mm512_add_epi32(acc0[r], _mm512_add_epi32(terms0, extra)), g->rq, out, first,
-                                   cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
+                requantize_store16(_mm512_add_epi32(acc0[r], _mm512_add_epi32(terms0, extra)), &channels0, g->rq, out,
+                                   first, cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
                 if (two)
-                    requantize_store16(_mm512_add_epi32(acc1[r], _mm512_add_epi32(terms1, extra)), g->rq, out,
+                    requantize_store16(_mm512_add_epi32(acc1[r], _mm512_add_epi32(terms1, extra)), &channels1, g->rq, out,
                                        first + CK_PANEL_WIDTH, cols - CK_PANEL_WIDTH < CK_PANEL_WIDTH ? cols - CK_PANEL_WIDTH : CK_PANEL_WIDTH);
             }
         }
@@ -179,19 +184,24 @@ static void block_avx2_q(const gemm_q_args *g, int row0, int row1, int panel0, i
         for (int p = panel0; p < panel1; p++) {
             const int8_t *w = g->packed + (size_t)p * stride;
             __m256i acc[MR_AVX2][4];
+#pragma clang loop unroll(full)
             for (int r = 0; r < MR_AVX2; r++) acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm256_setzero_si256();
             for (int q = 0; q < quads; q++) {
                 __m256i v[4];
+#pragma clang loop unroll(full)
                 for (int i = 0; i < 4; i++)
                     v[i] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)q * 64 + 16 * i)));
+#pragma clang loop unroll(full)
                 for (int r = 0; r < MR_AVX2; r++) {
                     int32_t quad;
                     memcpy(&quad, ap[r] + 4 * q, sizeof quad);
                     __m256i x = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(quad)));
+#pragma clang loop unroll(full)
                     for (int i = 0; i < 4; i++) acc[r][i] = _mm256_add_epi32(acc[r][i], _mm256_madd_epi16(x, v[i]));
                 }
             }
             int first = p * CK_PANEL_WIDTH, cols = g->n - first;
+            requant8_channels channels[2] = {requant8_prepare(g->rq, first), requant8_prepare(g->rq, first + 8)};
             for (int r = 0; r < rows; r++) {
                 __m256i extra = _mm256_set1_epi32(row_term(g, row + r));
                 void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
@@ -201,7 +211,7 @@ static void block_avx2_q(const gemm_q_args *g, int row0, int row1, int panel0, i
                     __m256i terms = _mm256_loadu_si256((const __m256i *)(g->column_terms + first + 8 * half));
                     int count = cols - 8 * half;
                     if (count <= 0) break;
-                    requantize_store8(_mm256_add_epi32(sums, _mm256_add_epi32(terms, extra)), g->rq, out,
+                    requantize_store8(_mm256_add_epi32(sums, _mm256_add_epi32(terms, extra)), &channels[half], g->rq, out,
                                       first + 8 * half, count < 8 ? count : 8);
                 }
             }

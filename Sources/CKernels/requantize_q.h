@@ -33,31 +33,43 @@ static inline void requantize_store_scalar(const int32_t *acc, const ck_requant 
 
 #define CK_AVX512_Q "avx512f,avx512bw,avx512vl"
 
-/// Requantized, offset and clamped int32 values of 16 accumulators of channels [first, first + 16);
-/// significand/shift must be readable there (callers pad them to a multiple of 16).
+/// The per-channel constants of 16 channels [first, first + 16), prepared once and reused for every row
+/// of a GEMM block (significand/shift must be readable there: callers pad them to a multiple of 16).
+typedef struct {
+    __m512i significand, left, right, mask, threshold;
+} requant16_channels;
+
 __attribute__((target(CK_AVX512_Q)))
-static inline __m512i requantize16(__m512i acc, const ck_requant *rq, int first) {
-    const __m512i significand = _mm512_loadu_si512(rq->significand + first);
-    const __m512i shift = _mm512_loadu_si512(rq->shift + first);
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i left = _mm512_max_epi32(shift, zero), right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-    const __m512i x = _mm512_sllv_epi32(acc, left);  // wraps, as the reference's int32 multiply by 2^left
+static inline requant16_channels requant16_prepare(const ck_requant *rq, int first) {
+    const __m512i shift = _mm512_loadu_si512(rq->shift + first), zero = _mm512_setzero_si512();
+    requant16_channels c;
+    c.significand = _mm512_loadu_si512(rq->significand + first);
+    c.left = _mm512_max_epi32(shift, zero);
+    c.right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    c.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), c.right), _mm512_set1_epi32(1));
+    c.threshold = _mm512_srai_epi32(c.mask, 1);
+    return c;
+}
+
+/// Requantized, offset and clamped int32 values of 16 accumulators.
+__attribute__((target(CK_AVX512_Q)))
+static inline __m512i requantize16(__m512i acc, const requant16_channels *c, const ck_requant *rq) {
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i x = _mm512_sllv_epi32(acc, c->left);  // wraps, as the reference's int32 multiply by 2^left
     // 64-bit products of even lanes, then of odd lanes moved down.
     const __m512i nudge = _mm512_set1_epi64(1LL << 30);
-    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, significand), nudge);
-    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(significand, 32)), nudge);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->significand), nudge);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(c->significand, 32)), nudge);
     // Bits 31..62 of each product: low half of even >> 31, high half of odd << 1.
     __m512i high = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
-    __mmask16 overflow = _mm512_cmpeq_epi32_mask(x, _mm512_set1_epi32(INT32_MIN))
-        & _mm512_cmpeq_epi32_mask(significand, _mm512_set1_epi32(INT32_MIN));
-    high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(INT32_MAX));
-    // RoundingDivideByPOT(high, right).
-    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), _mm512_set1_epi32(1));
-    const __m512i remainder = _mm512_and_si512(high, mask);
-    __m512i threshold = _mm512_srai_epi32(mask, 1);
-    threshold = _mm512_mask_add_epi32(threshold, _mm512_cmplt_epi32_mask(high, zero), threshold, _mm512_set1_epi32(1));
-    __m512i value = _mm512_srav_epi32(high, right);
-    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, _mm512_set1_epi32(1));
+    // Only INT32_MIN * INT32_MIN (2^62) yields INT32_MIN here (every other product is > -2^62 + 2^31):
+    // minus one wraps it to the saturated INT32_MAX.
+    high = _mm512_mask_sub_epi32(high, _mm512_cmpeq_epi32_mask(high, _mm512_set1_epi32(INT32_MIN)), high, one);
+    // RoundingDivideByPOT(high, right): the threshold is one higher for negative values.
+    const __m512i remainder = _mm512_and_si512(high, c->mask);
+    const __m512i threshold = _mm512_mask_add_epi32(c->threshold, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), c->threshold, one);
+    __m512i value = _mm512_srav_epi32(high, c->right);
+    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, one);
     value = _mm512_add_epi32(value, _mm512_set1_epi32(rq->output_offset));
     value = _mm512_max_epi32(value, _mm512_set1_epi32(rq->activation_min));
     return _mm512_min_epi32(value, _mm512_set1_epi32(rq->activation_max));
@@ -65,32 +77,44 @@ static inline __m512i requantize16(__m512i acc, const ck_requant *rq, int first)
 
 /// Requantizes and stores `count` (<= 16) channels starting at `first` into the 8-bit row `out`.
 __attribute__((target(CK_AVX512_Q)))
-static inline void requantize_store16(__m512i acc, const ck_requant *rq, void *out, int first, int count) {
-    __m512i value = requantize16(acc, rq, first);
+static inline void requantize_store16(__m512i acc, const requant16_channels *c, const ck_requant *rq, void *out,
+                                      int first, int count) {
+    __m512i value = requantize16(acc, c, rq);
     __mmask16 lanes = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
     _mm512_mask_cvtepi32_storeu_epi8((char *)out + first, lanes, value);  // in range after the clamp
 }
 
-/// 8-lane AVX2 version of requantize16.
+/// 8-lane AVX2 versions.
+typedef struct {
+    __m256i significand, left, right, mask, threshold;
+} requant8_channels;
+
 __attribute__((target("avx2")))
-static inline __m256i requantize8(__m256i acc, const ck_requant *rq, int first) {
-    const __m256i significand = _mm256_loadu_si256((const __m256i *)(rq->significand + first));
-    const __m256i shift = _mm256_loadu_si256((const __m256i *)(rq->shift + first));
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i left = _mm256_max_epi32(shift, zero), right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-    const __m256i x = _mm256_sllv_epi32(acc, left);
+static inline requant8_channels requant8_prepare(const ck_requant *rq, int first) {
+    const __m256i shift = _mm256_loadu_si256((const __m256i *)(rq->shift + first)), zero = _mm256_setzero_si256();
+    requant8_channels c;
+    c.significand = _mm256_loadu_si256((const __m256i *)(rq->significand + first));
+    c.left = _mm256_max_epi32(shift, zero);
+    c.right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    c.mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), c.right), _mm256_set1_epi32(1));
+    c.threshold = _mm256_srai_epi32(c.mask, 1);
+    return c;
+}
+
+__attribute__((target("avx2")))
+static inline __m256i requantize8(__m256i acc, const requant8_channels *c, const ck_requant *rq) {
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i x = _mm256_sllv_epi32(acc, c->left);
     const __m256i nudge = _mm256_set1_epi64x(1LL << 30);
-    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, significand), nudge);
-    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(significand, 32)), nudge);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, c->significand), nudge);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(c->significand, 32)), nudge);
     __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
-    const __m256i minimum = _mm256_set1_epi32(INT32_MIN);
-    __m256i overflow = _mm256_and_si256(_mm256_cmpeq_epi32(x, minimum), _mm256_cmpeq_epi32(significand, minimum));
-    high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), overflow);
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    const __m256i remainder = _mm256_and_si256(high, mask);
+    // cmpeq yields -1 where true: INT32_MIN (only from INT32_MIN * INT32_MIN) + -1 wraps to INT32_MAX.
+    high = _mm256_add_epi32(high, _mm256_cmpeq_epi32(high, _mm256_set1_epi32(INT32_MIN)));
+    const __m256i remainder = _mm256_and_si256(high, c->mask);
     // cmpgt yields -1 for true: subtracting it adds one.
-    const __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, high));
-    __m256i value = _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+    const __m256i threshold = _mm256_sub_epi32(c->threshold, _mm256_cmpgt_epi32(zero, high));
+    __m256i value = _mm256_sub_epi32(_mm256_srav_epi32(high, c->right), _mm256_cmpgt_epi32(remainder, threshold));
     value = _mm256_add_epi32(value, _mm256_set1_epi32(rq->output_offset));
     value = _mm256_max_epi32(value, _mm256_set1_epi32(rq->activation_min));
     return _mm256_min_epi32(value, _mm256_set1_epi32(rq->activation_max));
@@ -98,18 +122,15 @@ static inline __m256i requantize8(__m256i acc, const ck_requant *rq, int first) 
 
 /// Requantizes and stores `count` (<= 8) channels starting at `first`.
 __attribute__((target("avx2")))
-static inline void requantize_store8(__m256i acc, const ck_requant *rq, void *out, int first, int count) {
-    __m256i value = requantize8(acc, rq, first);
+static inline void requantize_store8(__m256i acc, const requant8_channels *c, const ck_requant *rq, void *out,
+                                     int first, int count) {
+    __m256i value = requantize8(acc, c, rq);
     // Low byte of each lane to the first 4 bytes of each 128-bit half, then both halves together.
     const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                           0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(value, pick), _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
     uint64_t packed = (uint64_t)_mm_cvtsi128_si64(_mm256_castsi256_si128(bytes));
-    if (count >= 8) {
-        memcpy((char *)out + first, &packed, 8);
-    } else {
-        memcpy((char *)out + first, &packed, (size_t)count);
-    }
+    memcpy((char *)out + first, &packed, (size_t)(count < 8 ? count : 8));
 }
 #endif
 

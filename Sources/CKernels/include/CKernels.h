@@ -103,14 +103,16 @@ void ck_gemm_q(const uint8_t *a, ptrdiff_t lda, const int32_t *row_sums, int32_t
                const int8_t *packed, int n, const int32_t *column_terms, const ck_requant *rq, void *out,
                ptrdiff_t ldc, int tile_begin, int tile_end);
 
-/// int32 values of a [taps][channels] 8-bit depthwise filter plus its offset, channels padded to 16.
+/// int32 values of a [taps][channels] 8-bit depthwise filter plus its offset, channels padded to 16,
+/// followed by two rows of starting accumulators: the bias (`bias` may be NULL), and the bias plus
+/// input offset * sum of the taps (for pixels whose whole window lies inside the image).
 size_t ck_depthwise_q_packed_count(int taps, int channels);
-void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int taps, int channels,
-                         int32_t *packed);
-/// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end): filter from
-/// ck_depthwise_q_pack, bias [channels rounded up to 16] (never NULL: pass zeros).
-void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const int32_t *bias,
-                    const ck_requant *rq, void *output, int row_begin, int row_end);
+void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
+                         const int32_t *bias, int taps, int channels, int32_t *packed);
+/// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end) with a filter from
+/// ck_depthwise_q_pack (made with rq->input_offset).
+void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq, void *output,
+                    int row_begin, int row_end);
 
 /// True when the CPU has AVX-512 VNNI (the 8-bit dot-product instruction vpdpbusd).
 int ck_has_avx512_vnni(void);

@@ -215,8 +215,9 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
             let padded = OptimizedQuantizedKernels.paddedChannels(channels)
             var paddedSignificands = significands + [Int32](repeating: 0, count: padded - channels)
             var paddedShifts = shifts + [Int32](repeating: 0, count: padded - channels)
-            var bias = accumulators + [Int32](repeating: 0, count: padded - channels)
-            let filter = [Int32](repeating: 0, count: padded)
+            // A 1x1 filter of zeros whose biases are the accumulators.
+            var filter = [Int32](repeating: 0, count: ck_depthwise_q_packed_count(1, Int32(channels)))
+            ck_depthwise_q_pack([UInt8](repeating: 0, count: channels), 0, 0, 0, accumulators, 1, Int32(channels), &filter)
             let input = [UInt8](repeating: 0, count: channels)
             var window = ck_window(input_height: 1, input_width: 1, channels: Int32(channels), output_height: 1,
                                    output_width: 1, filter_height: 1, filter_width: 1, stride_height: 1, stride_width: 1,
@@ -230,7 +231,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
                         var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: low,
                                             activation_max: high, significand: significand.baseAddress,
                                             shift: shift.baseAddress, is_signed: signed ? 1 : 0)
-                        ck_depthwise_q(input, &window, filter, &bias, &rq, &output, 0, 1)
+                        ck_depthwise_q(input, &window, filter, &rq, &output, 0, 1)
                     }
                 }
                 let values = output.map { signed ? Int32(Int8(bitPattern: $0)) : Int32($0) }

@@ -110,11 +110,10 @@ public enum OptimizedQuantizedKernels {
         let window: ck_window
         let batches: Int, inputImage: Int, outputImage: Int
         let filter: UnsafeMutablePointer<Int32>
-        let bias: UnsafeMutablePointer<Int32>
         let requantization: Requantization
         let runner: TileRunner
 
-        /// `filter` [1, fh, fw, C] is widened with its offset into int32 once here.
+        /// `filter` [1, fh, fw, C] is widened with its offset, and packed with the bias, once here.
         public init(filter: UnsafeRawPointer, bias: UnsafePointer<Int32>?, isSigned: Bool, inputShape: [Int],
                     filterShape: [Int], outputShape: [Int], params: Quantized.ConvParams, threads: Int) {
             window = ck_window(params: params, inputShape: inputShape, filterShape: filterShape, outputShape: outputShape)
@@ -122,19 +121,14 @@ public enum OptimizedQuantizedKernels {
             inputImage = inputShape[1] * inputShape[2] * inputShape[3]
             outputImage = outputShape[1] * outputShape[2] * outputShape[3]
             let channels = outputShape[3], taps = filterShape[1] * filterShape[2]
-            self.filter = .allocate(capacity: max(1, ck_depthwise_q_packed_count(Int32(taps), Int32(channels))))
-            ck_depthwise_q_pack(filter, isSigned ? 1 : 0, params.filterOffset, Int32(taps), Int32(channels), self.filter)
-            self.bias = .allocate(capacity: paddedChannels(channels))
-            self.bias.initialize(repeating: 0, count: paddedChannels(channels))
-            if let bias { self.bias.update(from: bias, count: channels) }
+            self.filter = .allocate(capacity: ck_depthwise_q_packed_count(Int32(taps), Int32(channels)))
+            ck_depthwise_q_pack(filter, isSigned ? 1 : 0, params.filterOffset, params.inputOffset, bias, Int32(taps),
+                                Int32(channels), self.filter)
             requantization = Requantization(params: params, channels: channels, isSigned: isSigned)
             runner = TileRunner(threads: threads)
         }
 
-        deinit {
-            filter.deallocate()
-            bias.deallocate()
-        }
+        deinit { filter.deallocate() }
 
         public func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
             withUnsafePointer(to: window) { window in
@@ -143,7 +137,7 @@ public enum OptimizedQuantizedKernels {
                         let image = input + batch * inputImage
                         let result = output + batch * outputImage
                         runner.run(Int(window.pointee.output_height)) { begin, end in
-                            ck_depthwise_q(image, window, filter, bias, rq, result, Int32(begin), Int32(end))
+                            ck_depthwise_q(image, window, filter, rq, result, Int32(begin), Int32(end))
                         }
                     }
                 }
