@@ -80,6 +80,15 @@ void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, cons
     }
 }
 
+void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums) {
+    for (int row = row_begin; row < row_end; row++) {
+        const uint8_t *x = a + (ptrdiff_t)row * lda;
+        uint32_t sum = 0;
+        for (int i = 0; i < length; i++) sum += x[i];
+        row_sums[row] = (int32_t)sum;
+    }
+}
+
 /// What every block kernel needs besides its row and panel range.
 typedef struct {
     const uint8_t *a;

@@ -95,6 +95,10 @@ int ck_gemm_q_padding(int is_signed, int32_t input_offset);
 void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
                     int row_end, int row_length, uint8_t *rows, int32_t *row_sums);
 
+/// Byte sums of rows [row_begin, row_end) of `length` bytes, `lda` apart, into row_sums[row] (for GEMM
+/// rows that are the uint8 input itself: 1x1 stride-1 convolutions with k a multiple of 4).
+void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums);
+
 /// Work units of one 8-bit GEMM, for splitting across threads (each unit writes disjoint outputs).
 int ck_gemm_q_tile_count(int m, int n);
 /// out[m][n] = requantize(sum_k (x + input offset)(w + filter offset) + bias) for work units

@@ -45,6 +45,8 @@ public enum OptimizedQuantizedKernels {
         let rowSumFactor: Int32
         let rows: UnsafeMutablePointer<UInt8>
         let rowSums: UnsafeMutablePointer<Int32>
+        /// uint8 1x1 stride-1 convolutions with k a multiple of 4: the input pixels are the GEMM rows as they are.
+        let inputIsRows: Bool
         let requantization: Requantization
         let runner: TileRunner
 
@@ -67,7 +69,10 @@ public enum OptimizedQuantizedKernels {
             ck_gemm_q_pack(filter, isSigned ? 1 : 0, params.inputOffset, params.filterOffset, bias,
                            Int32(outputChannels), Int32(k), packed, columnTerms)
             rowSumFactor = ck_gemm_q_row_sum_factor(isSigned ? 1 : 0, params.filterOffset)
-            rows = .allocate(capacity: max(1, outputPixels * rowLength))
+            inputIsRows = !isSigned && filterShape[1] == 1 && filterShape[2] == 1 && params.strideHeight == 1
+                && params.strideWidth == 1 && params.paddingHeight == 0 && params.paddingWidth == 0 && k == rowLength
+                && outputShape[1] == inputShape[1] && outputShape[2] == inputShape[2]
+            rows = .allocate(capacity: inputIsRows ? 1 : max(1, outputPixels * rowLength))
             rowSums = .allocate(capacity: max(1, outputPixels))
             requantization = Requantization(params: params, channels: outputChannels, isSigned: isSigned)
             runner = TileRunner(threads: threads)
@@ -90,13 +95,24 @@ public enum OptimizedQuantizedKernels {
                     for batch in 0..<batches {
                         let image = input + batch * inputPixels
                         let result = output + batch * m * n
-                        runner.run(Int(window.pointee.output_height)) { begin, end in
-                            ck_gemm_q_rows(image, isSigned ? 1 : 0, rq.pointee.input_offset, window, Int32(begin),
-                                           Int32(end), Int32(rowLength), rows + begin * rowsPerImageRow * rowLength,
-                                           sums.map { $0 + begin * rowsPerImageRow })
+                        let a: UnsafePointer<UInt8>
+                        if inputIsRows {
+                            a = UnsafePointer(image.assumingMemoryBound(to: UInt8.self))
+                            if let sums {
+                                runner.run(m) { begin, end in
+                                    ck_gemm_q_row_sums(a, rowLength, Int32(begin), Int32(end), Int32(rowLength), sums)
+                                }
+                            }
+                        } else {
+                            a = UnsafePointer(rows)
+                            runner.run(Int(window.pointee.output_height)) { begin, end in
+                                ck_gemm_q_rows(image, isSigned ? 1 : 0, rq.pointee.input_offset, window, Int32(begin),
+                                               Int32(end), Int32(rowLength), rows + begin * rowsPerImageRow * rowLength,
+                                               sums.map { $0 + begin * rowsPerImageRow })
+                            }
                         }
                         runner.run(gemmTiles) { begin, end in
-                            ck_gemm_q(rows, rowLength, sums, rowSumFactor, Int32(m), Int32(k), packed, Int32(n),
+                            ck_gemm_q(a, rowLength, sums, rowSumFactor, Int32(m), Int32(k), packed, Int32(n),
                                       columnTerms, rq, result, n, Int32(begin), Int32(end))
                         }
                     }
