@@ -49,44 +49,79 @@ void ck_gemm_q_pack(const void *weights, int is_signed, int32_t input_offset, in
     }
 }
 
+/// Sum of `length` bytes (the per-row input sums of the zero-point correction).
+static uint32_t byte_sum_portable(const uint8_t *x, int length) {
+    uint32_t sum = 0;
+    for (int i = 0; i < length; i++) sum += x[i];
+    return sum;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx2")))
+static uint32_t byte_sum_avx2(const uint8_t *x, int length) {
+    __m256i acc = _mm256_setzero_si256();
+    int i = 0;
+    for (; i + 32 <= length; i += 32)  // vpsadbw against zero: sums of 8 bytes in each 64-bit lane
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(x + i)), _mm256_setzero_si256()));
+    uint64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, acc);
+    return (uint32_t)(lanes[0] + lanes[1] + lanes[2] + lanes[3]) + byte_sum_portable(x + i, length - i);
+}
+#endif
+
+static inline uint32_t byte_sum(const uint8_t *x, int length, int avx2) {
+#if defined(__x86_64__)
+    if (avx2) return byte_sum_avx2(x, length);
+#endif
+    (void)avx2;
+    return byte_sum_portable(x, length);
+}
+
+static inline void copy_flipped(uint8_t *dst, const uint8_t *x, int count, uint8_t flip) {
+    for (int c = 0; c < count; c++) dst[c] = x[c] ^ flip;
+}
+
 void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
                     int row_end, int row_length, uint8_t *rows, int32_t *row_sums) {
     const int channels = w->channels;
     const uint8_t padding = (uint8_t)ck_gemm_q_padding(is_signed, input_offset);
     const uint8_t flip = is_signed ? 0x80 : 0;  // x ^ 0x80 == x + 128 for int8 bits
+    const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
     uint8_t *out = rows;
     for (int oy = row_begin; oy < row_end; oy++) {
         for (int ox = 0; ox < w->output_width; ox++, out += row_length) {
             uint8_t *dst = out;
+            const int ix0 = ox * w->stride_width - w->pad_left;
+            const int row_inside = w->dilation_width == 1 && ix0 >= 0 && ix0 + w->filter_width <= w->input_width;
             for (int fy = 0; fy < w->filter_height; fy++) {
                 int iy = oy * w->stride_height - w->pad_top + fy * w->dilation_height;
+                const uint8_t *x_row = (const uint8_t *)input + (size_t)iy * w->input_width * channels;
+                if (row_inside && iy >= 0 && iy < w->input_height) {
+                    // The filter row's taps are adjacent in the input: one copy.
+                    copy_flipped(dst, x_row + (size_t)ix0 * channels, w->filter_width * channels, flip);
+                    dst += w->filter_width * channels;
+                    continue;
+                }
                 for (int fx = 0; fx < w->filter_width; fx++, dst += channels) {
-                    int ix = ox * w->stride_width - w->pad_left + fx * w->dilation_width;
-                    if (iy < 0 || iy >= w->input_height || ix < 0 || ix >= w->input_width) {
+                    int ix = ix0 + fx * w->dilation_width;
+                    if (iy < 0 || iy >= w->input_height || ix < 0 || ix >= w->input_width)
                         memset(dst, padding, (size_t)channels);
-                        continue;
-                    }
-                    const uint8_t *x = (const uint8_t *)input + ((size_t)iy * w->input_width + ix) * channels;
-                    for (int c = 0; c < channels; c++) dst[c] = x[c] ^ flip;
+                    else
+                        copy_flipped(dst, x_row + (size_t)ix * channels, channels, flip);
                 }
             }
             memset(dst, 0, (size_t)(out + row_length - dst));
-            if (row_sums) {
-                uint32_t sum = 0;
-                for (int i = 0; i < row_length; i++) sum += out[i];
-                row_sums[(size_t)(out - rows) / row_length] = (int32_t)sum;
-            }
+            if (row_sums) row_sums[(size_t)(out - rows) / row_length] = (int32_t)byte_sum(out, row_length, avx2);
         }
     }
 }
 
 void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums) {
-    for (int row = row_begin; row < row_end; row++) {
-        const uint8_t *x = a + (ptrdiff_t)row * lda;
-        uint32_t sum = 0;
-        for (int i = 0; i < length; i++) sum += x[i];
-        row_sums[row] = (int32_t)sum;
-    }
+    const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
+    for (int row = row_begin; row < row_end; row++)
+        row_sums[row] = (int32_t)byte_sum(a + (ptrdiff_t)row * lda, length, avx2);
 }
 
 /// What every block kernel needs besides its row and panel range.
