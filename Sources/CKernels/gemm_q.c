@@ -1,59 +1,312 @@
-// 8-bit convolution as an int16 GEMM: inputs and weights are widened with their offsets (so every
-// product is exact in int32, as in TFLite's reference), pairs of k are multiplied and summed by one
-// instruction (AVX-512 VNNI vpdpwssd, or AVX2 vpmaddwd), and each int32 accumulator is requantized
-// with exactly TFLite's integer arithmetic.
+// 8-bit convolution as a uint8 x int8 GEMM. Inputs are moved to the unsigned domain (int8 x -> x + 128)
+// and weights to the signed one (uint8 w -> w - 128) so four products at a time go through one
+// AVX-512 VNNI vpdpbusd (AVX2 and portable code widen to int16/int32 instead: vpmaddubsw could
+// saturate). With u = x + dx and s = w + dw the reference's accumulator is
+//   sum (u + A)(s + B) = sum u*s + B * sum u + A * sum s + K*A*B,   A = input offset - dx, B = filter offset - dw,
+// exact in wrapping int32 arithmetic. Per channel, A * sum s + K*A*B + bias is precomputed; the row
+// sums are needed only when B != 0 (uint8 filters with a zero point other than 128). Taps outside the
+// image hold the input zero point (u = -A), so their terms cancel exactly, as TFLite skips them; k is
+// padded to a multiple of 4 with zeros in both operands.
 #include <string.h>
 #include "CKernels.h"
+#include "requantize_q.h"
 
-#define TILE_ROWS 24
+#define TILE_ROWS 48
 #define TILE_PANELS 4
 
 static inline int panel_count(int n) { return (n + CK_PANEL_WIDTH - 1) / CK_PANEL_WIDTH; }
-static inline int pair_count(int k) { return (k + 1) / 2; }
-static inline size_t panel_stride_q(int k) { return (size_t)pair_count(k) * 2 * CK_PANEL_WIDTH; }
+int ck_gemm_q_depth(int k) { return (k + 3) / 4 * 4; }
+static inline size_t panel_bytes(int k) { return (size_t)ck_gemm_q_depth(k) * CK_PANEL_WIDTH; }
+size_t ck_gemm_q_packed_count(int n, int k) { return (size_t)panel_count(n) * panel_bytes(k); }
 
-size_t ck_packed_q_count(int n, int k) { return (size_t)panel_count(n) * panel_stride_q(k); }
+static inline int32_t input_shift(int is_signed) { return is_signed ? 128 : 0; }
+static inline int32_t filter_shift(int is_signed) { return is_signed ? 0 : -128; }
+static inline int32_t wrapping_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t wrapping_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
 
-void ck_pack_q(const void *weights, int is_signed, int32_t filter_offset, int n, int k, int16_t *packed) {
-    memset(packed, 0, ck_packed_q_count(n, k) * sizeof(int16_t));
+int32_t ck_gemm_q_row_sum_factor(int is_signed, int32_t filter_offset) { return filter_offset - filter_shift(is_signed); }
+
+int ck_gemm_q_padding(int is_signed, int32_t input_offset) { return input_shift(is_signed) - input_offset; }
+
+void ck_gemm_q_pack(const void *weights, int is_signed, int32_t input_offset, int32_t filter_offset,
+                    const int32_t *bias, int n, int k, int8_t *packed, int32_t *column_terms) {
+    memset(packed, 0, ck_gemm_q_packed_count(n, k));
+    memset(column_terms, 0, (size_t)panel_count(n) * CK_PANEL_WIDTH * sizeof(int32_t));
+    const int32_t a = input_offset - input_shift(is_signed), b = ck_gemm_q_row_sum_factor(is_signed, filter_offset);
     for (int channel = 0; channel < n; channel++) {
-        int16_t *panel = packed + (size_t)(channel / CK_PANEL_WIDTH) * panel_stride_q(k);
+        int8_t *panel = packed + (size_t)(channel / CK_PANEL_WIDTH) * panel_bytes(k);
         int lane = channel % CK_PANEL_WIDTH;
+        int32_t sum = 0;
         for (int i = 0; i < k; i++) {
             size_t index = (size_t)channel * k + i;
-            int32_t value = is_signed ? ((const int8_t *)weights)[index] : ((const uint8_t *)weights)[index];
-            panel[(size_t)(i / 2) * 2 * CK_PANEL_WIDTH + lane * 2 + (i % 2)] = (int16_t)(value + filter_offset);
+            int32_t s = is_signed ? ((const int8_t *)weights)[index]
+                                  : ((const uint8_t *)weights)[index] + filter_shift(is_signed);
+            panel[(size_t)(i / 4) * 4 * CK_PANEL_WIDTH + lane * 4 + i % 4] = (int8_t)s;
+            sum += s;
+        }
+        int32_t term = wrapping_add(wrapping_mul(a, sum), wrapping_mul(wrapping_mul(k, a), b));
+        column_terms[channel] = wrapping_add(term, bias ? bias[channel] : 0);
+    }
+}
+
+/// Sum of `length` bytes (the per-row input sums of the zero-point correction).
+static uint32_t byte_sum_portable(const uint8_t *x, int length) {
+    uint32_t sum = 0;
+    for (int i = 0; i < length; i++) sum += x[i];
+    return sum;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx2")))
+static uint32_t byte_sum_avx2(const uint8_t *x, int length) {
+    __m256i acc = _mm256_setzero_si256();
+    int i = 0;
+    for (; i + 32 <= length; i += 32)  // vpsadbw against zero: sums of 8 bytes in each 64-bit lane
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(x + i)), _mm256_setzero_si256()));
+    uint64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, acc);
+    return (uint32_t)(lanes[0] + lanes[1] + lanes[2] + lanes[3]) + byte_sum_portable(x + i, length - i);
+}
+#endif
+
+static inline uint32_t byte_sum(const uint8_t *x, int length, int avx2) {
+#if defined(__x86_64__)
+    if (avx2) return byte_sum_avx2(x, length);
+#endif
+    (void)avx2;
+    return byte_sum_portable(x, length);
+}
+
+static inline void copy_flipped(uint8_t *dst, const uint8_t *x, int count, uint8_t flip) {
+    for (int c = 0; c < count; c++) dst[c] = x[c] ^ flip;
+}
+
+void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
+                    int row_end, int row_length, uint8_t *rows, int32_t *row_sums) {
+    const int channels = w->channels;
+    const uint8_t padding = (uint8_t)ck_gemm_q_padding(is_signed, input_offset);
+    const uint8_t flip = is_signed ? 0x80 : 0;  // x ^ 0x80 == x + 128 for int8 bits
+    const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
+    uint8_t *out = rows;
+    for (int oy = row_begin; oy < row_end; oy++) {
+        for (int ox = 0; ox < w->output_width; ox++, out += row_length) {
+            uint8_t *dst = out;
+            const int ix0 = ox * w->stride_width - w->pad_left;
+            const int row_inside = w->dilation_width == 1 && ix0 >= 0 && ix0 + w->filter_width <= w->input_width;
+            for (int fy = 0; fy < w->filter_height; fy++) {
+                int iy = oy * w->stride_height - w->pad_top + fy * w->dilation_height;
+                const uint8_t *x_row = (const uint8_t *)input + (size_t)iy * w->input_width * channels;
+                if (row_inside && iy >= 0 && iy < w->input_height) {
+                    // The filter row's taps are adjacent in the input: one copy.
+                    copy_flipped(dst, x_row + (size_t)ix0 * channels, w->filter_width * channels, flip);
+                    dst += w->filter_width * channels;
+                    continue;
+                }
+                for (int fx = 0; fx < w->filter_width; fx++, dst += channels) {
+                    int ix = ix0 + fx * w->dilation_width;
+                    if (iy < 0 || iy >= w->input_height || ix < 0 || ix >= w->input_width)
+                        memset(dst, padding, (size_t)channels);
+                    else
+                        copy_flipped(dst, x_row + (size_t)ix * channels, channels, flip);
+                }
+            }
+            memset(dst, 0, (size_t)(out + row_length - dst));
+            if (row_sums) row_sums[(size_t)(out - rows) / row_length] = (int32_t)byte_sum(out, row_length, avx2);
         }
     }
 }
 
-void ck_rows_q(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
-               int row_end, int row_length, int16_t *rows) {
-    const int channels = w->channels;
-    int16_t *out = rows;
-    for (int oy = row_begin; oy < row_end; oy++) {
-        for (int ox = 0; ox < w->output_width; ox++, out += row_length) {
-            int16_t *dst = out;
-            for (int fy = 0; fy < w->filter_height; fy++) {
-                int iy = oy * w->stride_height - w->pad_top + fy * w->dilation_height;
-                for (int fx = 0; fx < w->filter_width; fx++, dst += channels) {
-                    int ix = ox * w->stride_width - w->pad_left + fx * w->dilation_width;
-                    if (iy < 0 || iy >= w->input_height || ix < 0 || ix >= w->input_width) {
-                        memset(dst, 0, (size_t)channels * sizeof(int16_t));
-                        continue;
-                    }
-                    size_t base = ((size_t)iy * w->input_width + ix) * channels;
-                    if (is_signed) {
-                        const int8_t *x = (const int8_t *)input + base;
-                        for (int c = 0; c < channels; c++) dst[c] = (int16_t)(x[c] + input_offset);
-                    } else {
-                        const uint8_t *x = (const uint8_t *)input + base;
-                        for (int c = 0; c < channels; c++) dst[c] = (int16_t)(x[c] + input_offset);
-                    }
+void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums) {
+    const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
+    for (int row = row_begin; row < row_end; row++)
+        row_sums[row] = (int32_t)byte_sum(a + (ptrdiff_t)row * lda, length, avx2);
+}
+
+/// What every block kernel needs besides its row and panel range.
+typedef struct {
+    const uint8_t *a;
+    ptrdiff_t lda;
+    const int32_t *row_sums;  // NULL when the factor is 0
+    int32_t row_sum_factor;
+    int k;
+    const int8_t *packed;
+    int n;
+    const int32_t *column_terms;
+    const ck_requant *rq;
+    void *out;
+    ptrdiff_t ldc;
+} gemm_q_args;
+
+static inline int32_t row_term(const gemm_q_args *g, int row) {
+    return g->row_sums ? wrapping_mul(g->row_sums[row], g->row_sum_factor) : 0;
+}
+
+static void block_portable_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+    const int quads = ck_gemm_q_depth(g->k) / 4;
+    for (int row = row0; row < row1; row++) {
+        const uint8_t *x = g->a + (ptrdiff_t)row * g->lda;
+        for (int p = panel0; p < panel1; p++) {
+            const int8_t *panel = g->packed + (size_t)p * panel_bytes(g->k);
+            int32_t acc[CK_PANEL_WIDTH];
+            for (int j = 0; j < CK_PANEL_WIDTH; j++)
+                acc[j] = wrapping_add(g->column_terms[p * CK_PANEL_WIDTH + j], row_term(g, row));
+            for (int q = 0; q < quads; q++)
+                for (int j = 0; j < CK_PANEL_WIDTH; j++)
+                    for (int e = 0; e < 4; e++)
+                        acc[j] += (int32_t)x[4 * q + e] * panel[(size_t)q * 4 * CK_PANEL_WIDTH + 4 * j + e];
+            int cols = g->n - p * CK_PANEL_WIDTH;
+            requantize_store_scalar(acc, g->rq, (char *)g->out + (ptrdiff_t)row * g->ldc, p * CK_PANEL_WIDTH,
+                                    cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#define MR_VNNI 12
+#define MR_AVX2 2
+
+static inline void row_pointers(const gemm_q_args *g, int row, int rows, int count, const uint8_t **ap) {
+    for (int r = 0; r < count; r++) ap[r] = g->a + (ptrdiff_t)(row + (r < rows ? r : rows - 1)) * g->lda;
+}
+
+__attribute__((target(CK_AVX512_Q ",avx512vnni")))
+static void block_vnni_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+    const int quads = ck_gemm_q_depth(g->k) / 4;
+    const size_t stride = panel_bytes(g->k);
+    for (int row = row0; row < row1; row += MR_VNNI) {
+        const uint8_t *ap[MR_VNNI];
+        int rows = row1 - row < MR_VNNI ? row1 - row : MR_VNNI;
+        row_pointers(g, row, rows, MR_VNNI, ap);
+        for (int p = panel0; p < panel1; p += 2) {
+            int two = p + 1 < panel1;
+            const int8_t *w0 = g->packed + (size_t)p * stride, *w1 = two ? w0 + stride : w0;
+            // Fully unrolled row loops keep the 24 accumulators in registers.
+            __m512i acc0[MR_VNNI], acc1[MR_VNNI];
+#pragma clang loop unroll(full)
+            for (int r = 0; r < MR_VNNI; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
+            for (int q = 0; q < quads; q++) {
+                __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64), v1 = _mm512_loadu_si512(w1 + (size_t)q * 64);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < MR_VNNI; r++) {
+                    int32_t quad;
+                    memcpy(&quad, ap[r] + 4 * q, sizeof quad);
+                    __m512i x = _mm512_set1_epi32(quad);
+                    acc0[r] = _mm512_dpbusd_epi32(acc0[r], x, v0);
+                    acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, v1);
                 }
             }
-            for (int16_t *end = out + row_length; dst < end; dst++) *dst = 0;
+            int first = p * CK_PANEL_WIDTH, cols = g->n - first;
+            __m512i terms0 = _mm512_loadu_si512(g->column_terms + first);
+            __m512i terms1 = two ? _mm512_loadu_si512(g->column_terms + first + CK_PANEL_WIDTH) : terms0;
+            requant16_channels channels0 = requant16_prepare(g->rq, first);
+            requant16_channels channels1 = requant16_prepare(g->rq, two ? first + CK_PANEL_WIDTH : first);
+            for (int r = 0; r < rows; r++) {
+                __m512i extra = _mm512_set1_epi32(row_term(g, row + r));
+                void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
+                requantize_store16(_mm512_add_epi32(acc0[r], _mm512_add_epi32(terms0, extra)), &channels0, g->rq, out,
+                                   first, cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
+                if (two)
+                    requantize_store16(_mm512_add_epi32(acc1[r], _mm512_add_epi32(terms1, extra)), &channels1, g->rq, out,
+                                       first + CK_PANEL_WIDTH, cols - CK_PANEL_WIDTH < CK_PANEL_WIDTH ? cols - CK_PANEL_WIDTH : CK_PANEL_WIDTH);
+            }
         }
+    }
+}
+
+// Without VNNI: each 4-channel group of a quad widened to int16 ([channel][4 taps]); vpmaddwd with the
+// row's 4 inputs gives two partial sums per channel, added pairwise after the k loop.
+__attribute__((target("avx2")))
+static void block_avx2_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+    const int quads = ck_gemm_q_depth(g->k) / 4;
+    const size_t stride = panel_bytes(g->k);
+    for (int row = row0; row < row1; row += MR_AVX2) {
+        const uint8_t *ap[MR_AVX2];
+        int rows = row1 - row < MR_AVX2 ? row1 - row : MR_AVX2;
+        row_pointers(g, row, rows, MR_AVX2, ap);
+        for (int p = panel0; p < panel1; p++) {
+            const int8_t *w = g->packed + (size_t)p * stride;
+            __m256i acc[MR_AVX2][4];
+#pragma clang loop unroll(full)
+            for (int r = 0; r < MR_AVX2; r++) acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm256_setzero_si256();
+            for (int q = 0; q < quads; q++) {
+                __m256i v[4];
+#pragma clang loop unroll(full)
+                for (int i = 0; i < 4; i++)
+                    v[i] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)q * 64 + 16 * i)));
+#pragma clang loop unroll(full)
+                for (int r = 0; r < MR_AVX2; r++) {
+                    int32_t quad;
+                    memcpy(&quad, ap[r] + 4 * q, sizeof quad);
+                    __m256i x = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(quad)));
+#pragma clang loop unroll(full)
+                    for (int i = 0; i < 4; i++) acc[r][i] = _mm256_add_epi32(acc[r][i], _mm256_madd_epi16(x, v[i]));
+                }
+            }
+            int first = p * CK_PANEL_WIDTH, cols = g->n - first;
+            requant8_channels channels[2] = {requant8_prepare(g->rq, first), requant8_prepare(g->rq, first + 8)};
+            for (int r = 0; r < rows; r++) {
+                __m256i extra = _mm256_set1_epi32(row_term(g, row + r));
+                void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
+                for (int half = 0; half < 2; half++) {
+                    // hadd within 128-bit lanes gives channels (0 1 4 5 | 2 3 6 7); reorder the 64-bit pairs.
+                    __m256i sums = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][2 * half], acc[r][2 * half + 1]), 0xD8);
+                    __m256i terms = _mm256_loadu_si256((const __m256i *)(g->column_terms + first + 8 * half));
+                    int count = cols - 8 * half;
+                    if (count <= 0) break;
+                    requantize_store8(_mm256_add_epi32(sums, _mm256_add_epi32(terms, extra)), &channels[half], g->rq, out,
+                                      first + 8 * half, count < 8 ? count : 8);
+                }
+            }
+        }
+    }
+}
+#endif
+
+static int vnni_disabled;
+
+void ck_gemm_q_disable_vnni(int disabled) { vnni_disabled = disabled; }
+
+int ck_has_avx512_q(void) {
+#if defined(__x86_64__)
+    return ck_active_isa() == CK_ISA_AVX512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
+int ck_gemm_q_uses_vnni(void) { return !vnni_disabled && ck_has_avx512_q() && ck_has_avx512_vnni(); }
+
+int ck_gemm_q_tile_count(int m, int n) {
+    return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
+}
+
+void ck_gemm_q(const uint8_t *a, ptrdiff_t lda, const int32_t *row_sums, int32_t row_sum_factor, int m, int k,
+               const int8_t *packed, int n, const int32_t *column_terms, const ck_requant *rq, void *out,
+               ptrdiff_t ldc, int tile_begin, int tile_end) {
+    const gemm_q_args g = {a, lda, row_sum_factor ? row_sums : NULL, row_sum_factor, k, packed, n, column_terms, rq,
+                           out, ldc};
+    int panels = panel_count(n);
+    int column_tiles = (panels + TILE_PANELS - 1) / TILE_PANELS;
+    int vnni = ck_gemm_q_uses_vnni();
+    ck_isa isa = ck_active_isa();
+    for (int t = tile_begin; t < tile_end; t++) {
+        int row0 = (t / column_tiles) * TILE_ROWS, panel0 = (t % column_tiles) * TILE_PANELS;
+        int row1 = row0 + TILE_ROWS < m ? row0 + TILE_ROWS : m;
+        int panel1 = panel0 + TILE_PANELS < panels ? panel0 + TILE_PANELS : panels;
+#if defined(__x86_64__)
+        if (vnni) {
+            block_vnni_q(&g, row0, row1, panel0, panel1);
+            continue;
+        }
+        if (isa >= CK_ISA_AVX2_FMA) {
+            block_avx2_q(&g, row0, row1, panel0, panel1);
+            continue;
+        }
+#endif
+        (void)vnni; (void)isa;
+        block_portable_q(&g, row0, row1, panel0, panel1);
     }
 }
 
@@ -77,149 +330,4 @@ int32_t ck_requantize(int32_t accumulator, int32_t significand, int32_t shift) {
     int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
     int32_t shifted = (int32_t)((uint32_t)accumulator * (uint32_t)(1u << left));
     return rounding_divide_by_pot(rounding_doubling_high_mul(shifted, significand), right);
-}
-
-// Requantizes 16 accumulators of output channels [column, column + cols) of one row.
-static inline void store_row(const int32_t *acc, const int32_t *bias, const ck_requant *rq, void *out_row,
-                             int column, int cols) {
-    for (int j = 0; j < cols; j++) {
-        int channel = column + j;
-        int32_t value = (int32_t)((uint32_t)acc[j] + (uint32_t)(bias ? bias[channel] : 0));  // wraps as the reference
-        value = ck_requantize(value, rq->significand[channel], rq->shift[channel]) + rq->output_offset;
-        value = value < rq->activation_min ? rq->activation_min : value;
-        value = value > rq->activation_max ? rq->activation_max : value;
-        if (rq->is_signed) ((int8_t *)out_row)[channel] = (int8_t)value;
-        else ((uint8_t *)out_row)[channel] = (uint8_t)value;
-    }
-}
-
-static void block_portable_q(const int16_t *a, ptrdiff_t lda, int row0, int row1, int k, const int16_t *packed,
-                             int n, int panel0, int panel1, const int32_t *bias, const ck_requant *rq, void *out,
-                             ptrdiff_t ldc) {
-    int pairs = pair_count(k);
-    size_t element = 1;
-    for (int row = row0; row < row1; row++) {
-        const int16_t *x = a + (ptrdiff_t)row * lda;
-        for (int p = panel0; p < panel1; p++) {
-            const int16_t *panel = packed + (size_t)p * panel_stride_q(k);
-            int32_t acc[CK_PANEL_WIDTH] = {0};
-            for (int i = 0; i < pairs; i++)
-                for (int j = 0; j < CK_PANEL_WIDTH; j++)
-                    acc[j] += (int32_t)x[2 * i] * panel[i * 32 + 2 * j] + (int32_t)x[2 * i + 1] * panel[i * 32 + 2 * j + 1];
-            int cols = n - p * CK_PANEL_WIDTH;
-            store_row(acc, bias, rq, (char *)out + (ptrdiff_t)row * ldc * element, p * CK_PANEL_WIDTH,
-                      cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
-        }
-    }
-}
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-
-#define MR_Q512 12
-#define MR_Q256 6
-
-static inline void row_pointers_q(const int16_t *a, ptrdiff_t lda, int row, int rows, int count, const int16_t **ap) {
-    for (int r = 0; r < count; r++) ap[r] = a + (ptrdiff_t)(row + (r < rows ? r : rows - 1)) * lda;
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void block_vnni_q(const int16_t *a, ptrdiff_t lda, int row0, int row1, int k, const int16_t *packed,
-                         int n, int panel0, int panel1, const int32_t *bias, const ck_requant *rq, void *out,
-                         ptrdiff_t ldc) {
-    int pairs = pair_count(k);
-    size_t stride = panel_stride_q(k);
-    for (int row = row0; row < row1; row += MR_Q512) {
-        const int16_t *ap[MR_Q512];
-        int rows = row1 - row < MR_Q512 ? row1 - row : MR_Q512;
-        row_pointers_q(a, lda, row, rows, MR_Q512, ap);
-        for (int p = panel0; p < panel1; p += 2) {
-            int two = p + 1 < panel1;
-            const int16_t *w0 = packed + (size_t)p * stride, *w1 = two ? w0 + stride : w0;
-            __m512i acc0[MR_Q512], acc1[MR_Q512];
-            for (int r = 0; r < MR_Q512; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
-            for (int i = 0; i < pairs; i++) {
-                __m512i v0 = _mm512_loadu_si512(w0 + (size_t)i * 32), v1 = _mm512_loadu_si512(w1 + (size_t)i * 32);
-                for (int r = 0; r < MR_Q512; r++) {
-                    int32_t pair;
-                    memcpy(&pair, ap[r] + 2 * i, sizeof pair);
-                    __m512i x = _mm512_set1_epi32(pair);
-                    acc0[r] = _mm512_dpwssd_epi32(acc0[r], x, v0);
-                    acc1[r] = _mm512_dpwssd_epi32(acc1[r], x, v1);
-                }
-            }
-            for (int r = 0; r < rows; r++) {
-                int32_t lanes[2 * CK_PANEL_WIDTH];
-                _mm512_storeu_si512(lanes, acc0[r]);
-                _mm512_storeu_si512(lanes + 16, acc1[r]);
-                int cols = n - p * CK_PANEL_WIDTH;
-                int limit = two ? 2 * CK_PANEL_WIDTH : CK_PANEL_WIDTH;
-                store_row(lanes, bias, rq, (char *)out + (ptrdiff_t)(row + r) * ldc, p * CK_PANEL_WIDTH,
-                          cols < limit ? cols : limit);
-            }
-        }
-    }
-}
-
-__attribute__((target("avx2")))
-static void block_avx2_q(const int16_t *a, ptrdiff_t lda, int row0, int row1, int k, const int16_t *packed,
-                         int n, int panel0, int panel1, const int32_t *bias, const ck_requant *rq, void *out,
-                         ptrdiff_t ldc) {
-    int pairs = pair_count(k);
-    size_t stride = panel_stride_q(k);
-    for (int row = row0; row < row1; row += MR_Q256) {
-        const int16_t *ap[MR_Q256];
-        int rows = row1 - row < MR_Q256 ? row1 - row : MR_Q256;
-        row_pointers_q(a, lda, row, rows, MR_Q256, ap);
-        for (int p = panel0; p < panel1; p++) {
-            const int16_t *w = packed + (size_t)p * stride;
-            __m256i acc[MR_Q256][2];
-            for (int r = 0; r < MR_Q256; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-            for (int i = 0; i < pairs; i++) {
-                __m256i v0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 32));
-                __m256i v1 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 32 + 16));
-                for (int r = 0; r < MR_Q256; r++) {
-                    int32_t pair;
-                    memcpy(&pair, ap[r] + 2 * i, sizeof pair);
-                    __m256i x = _mm256_set1_epi32(pair);
-                    acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x, v0));
-                    acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x, v1));
-                }
-            }
-            for (int r = 0; r < rows; r++) {
-                int32_t lanes[CK_PANEL_WIDTH];
-                _mm256_storeu_si256((__m256i *)lanes, acc[r][0]);
-                _mm256_storeu_si256((__m256i *)(lanes + 8), acc[r][1]);
-                int cols = n - p * CK_PANEL_WIDTH;
-                store_row(lanes, bias, rq, (char *)out + (ptrdiff_t)(row + r) * ldc, p * CK_PANEL_WIDTH,
-                          cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
-            }
-        }
-    }
-}
-#endif
-
-void ck_gemm_q(const int16_t *a, ptrdiff_t lda, int m, int k, const int16_t *packed, int n, const int32_t *bias,
-               const ck_requant *rq, void *out, ptrdiff_t ldc, int tile_begin, int tile_end) {
-    int panels = panel_count(n);
-    int column_tiles = (panels + TILE_PANELS - 1) / TILE_PANELS;
-    int vnni = ck_has_avx512_vnni();
-    ck_isa isa = ck_active_isa();
-    for (int t = tile_begin; t < tile_end; t++) {
-        int row0 = (t / column_tiles) * TILE_ROWS, panel0 = (t % column_tiles) * TILE_PANELS;
-        int row1 = row0 + TILE_ROWS < m ? row0 + TILE_ROWS : m;
-        int panel1 = panel0 + TILE_PANELS < panels ? panel0 + TILE_PANELS : panels;
-#if defined(__x86_64__)
-        if (vnni) {
-            block_vnni_q(a, lda, row0, row1, k, packed, n, panel0, panel1, bias, rq, out, ldc);
-            continue;
-        }
-        if (isa >= CK_ISA_AVX2_FMA) {
-            block_avx2_q(a, lda, row0, row1, k, packed, n, panel0, panel1, bias, rq, out, ldc);
-            continue;
-        }
-#endif
-        (void)vnni; (void)isa;
-        block_portable_q(a, lda, row0, row1, k, packed, n, panel0, panel1, bias, rq, out, ldc);
-    }
 }

@@ -68,35 +68,64 @@ typedef struct {
     int32_t input_offset;      /// added to every input value (minus the input zero point)
     int32_t output_offset;     /// the output zero point
     int32_t activation_min, activation_max;
-    const int32_t *significand; /// per output channel, Q0.31
-    const int32_t *shift;       /// per output channel, > 0 left
+    const int32_t *significand; /// per output channel, Q0.31; readable up to a multiple of 16 channels
+    const int32_t *shift;       /// per output channel, > 0 left; readable up to a multiple of 16 channels
     int is_signed;              /// int8 (1) or uint8 (0) elements
 } ck_requant;
 
 int32_t ck_requantize(int32_t accumulator, int32_t significand, int32_t shift);
 
-/// int16 values of a [n][k] 8-bit filter with its offset added, in panels of 16 channels and pairs of k:
-/// panel p, pair i, channel j, element e at p*k2*32 + i*32 + j*2 + e (k2 = (k+1)/2), zero-padded.
-size_t ck_packed_q_count(int n, int k);
-void ck_pack_q(const void *weights, int is_signed, int32_t filter_offset, int n, int k, int16_t *packed);
+/// Bytes of one im2col row and of one packed filter row: k rounded up to a multiple of 4.
+int ck_gemm_q_depth(int k);
+/// Bytes of a packed [n][k] filter: panels of 16 channels, quads of k, signed bytes (uint8 w - 128):
+/// panel p, quad q, channel j, byte e at p*depth*16 + q*64 + j*4 + e, zero-padded.
+size_t ck_gemm_q_packed_count(int n, int k);
+/// Packs the filter and the per-channel constant terms (bias, `bias` may be NULL, plus the offset
+/// corrections); `column_terms` holds n rounded up to 16 values.
+void ck_gemm_q_pack(const void *weights, int is_signed, int32_t input_offset, int32_t filter_offset,
+                    const int32_t *bias, int n, int k, int8_t *packed, int32_t *column_terms);
+/// Factor of the per-row input sums in the accumulator; the row sums are needed only when it is not 0.
+int32_t ck_gemm_q_row_sum_factor(int is_signed, int32_t filter_offset);
+/// The unsigned-domain byte of taps outside the image (the input zero point): the GEMM needs it in 0...255.
+int ck_gemm_q_padding(int is_signed, int32_t input_offset);
 
-/// im2col to int16 with the input offset added; taps outside the image are 0 (TFLite skips them);
-/// each row is `row_length` (>= k, even) long, zero-filled past k.
-void ck_rows_q(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
-               int row_end, int row_length, int16_t *rows);
+/// im2col to unsigned bytes (int8 x + 128) for output rows [row_begin, row_end); taps outside the
+/// image hold ck_gemm_q_padding; each row is `row_length` (>= ck_gemm_q_depth(k)) bytes, zero past k.
+/// `row_sums` (one per row, may be NULL) receives each row's byte sum.
+void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
+                    int row_end, int row_length, uint8_t *rows, int32_t *row_sums);
 
-/// out[m][n] = requantize(sum_k a[m][k] * w[n][k] + bias[n]) for work units [tile_begin, tile_end)
-/// (same units as ck_gemm_f32_tile_count). `a` rows are `lda` int16 apart, length 2*k2 (zero-padded).
-void ck_gemm_q(const int16_t *a, ptrdiff_t lda, int m, int k, const int16_t *packed, int n, const int32_t *bias,
-               const ck_requant *rq, void *out, ptrdiff_t ldc, int tile_begin, int tile_end);
+/// Byte sums of rows [row_begin, row_end) of `length` bytes, `lda` apart, into row_sums[row] (for GEMM
+/// rows that are the uint8 input itself: 1x1 stride-1 convolutions with k a multiple of 4).
+void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums);
 
-/// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end): filter
-/// [fh][fw][channels] as stored, bias may be NULL.
-void ck_depthwise_q(const void *input, const ck_window *w, const void *filter, int32_t filter_offset,
-                    const int32_t *bias, const ck_requant *rq, void *output, int row_begin, int row_end);
+/// Work units of one 8-bit GEMM, for splitting across threads (each unit writes disjoint outputs).
+int ck_gemm_q_tile_count(int m, int n);
+/// out[m][n] = requantize(sum_k (x + input offset)(w + filter offset) + bias) for work units
+/// [tile_begin, tile_end), from ck_gemm_q_rows rows (`lda` bytes apart) and ck_gemm_q_pack output.
+void ck_gemm_q(const uint8_t *a, ptrdiff_t lda, const int32_t *row_sums, int32_t row_sum_factor, int m, int k,
+               const int8_t *packed, int n, const int32_t *column_terms, const ck_requant *rq, void *out,
+               ptrdiff_t ldc, int tile_begin, int tile_end);
 
-/// True when the CPU has AVX-512 VNNI (the int16 dot-product instructions the 8-bit GEMM uses).
+/// int32 values of a [taps][channels] 8-bit depthwise filter plus its offset, channels padded to 16,
+/// followed by two rows of starting accumulators: the bias (`bias` may be NULL), and the bias plus
+/// input offset * sum of the taps (for pixels whose whole window lies inside the image).
+size_t ck_depthwise_q_packed_count(int taps, int channels);
+void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
+                         const int32_t *bias, int taps, int channels, int32_t *packed);
+/// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end) with a filter from
+/// ck_depthwise_q_pack (made with rq->input_offset).
+void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq, void *output,
+                    int row_begin, int row_end);
+
+/// True when the CPU has AVX-512 VNNI (the 8-bit dot-product instruction vpdpbusd).
 int ck_has_avx512_vnni(void);
+/// True when the active instruction set is AVX-512 with the BW and VL extensions the 8-bit kernels use.
+int ck_has_avx512_q(void);
+/// True when the 8-bit GEMM uses AVX-512 VNNI (vpdpbusd): available, AVX-512 active and not disabled.
+int ck_gemm_q_uses_vnni(void);
+/// Turns the VNNI GEMM off (1) or back on (0), so tests also cover AVX-512 without VNNI.
+void ck_gemm_q_disable_vnni(int disabled);
 
 // ---- 8-bit softmax rows (OptimizedQuantizedSoftmax.swift) ----
 // `top` is the row maximum; the tables have 256 entries indexed by top - x. `isa` is passed in (not the

@@ -90,9 +90,9 @@ extension OperatorDispatch {
               bias.map({ $0.elementCount == y.shape[3] }) ?? true else { return nil }
         let biasValues = bias.map { UnsafePointer($0.data.assumingMemoryBound(to: Int32.self)) }
         if case .regular = kind {
-            let conv = OptimizedQuantizedKernels.Conv2D(
+            guard let conv = OptimizedQuantizedKernels.Conv2D(
                 filter: w.data, bias: biasValues, isSigned: isSigned, inputShape: x.shape, filterShape: w.shape,
-                outputShape: y.shape, params: p, threads: threads)
+                outputShape: y.shape, params: p, threads: threads) else { return nil }
             return { conv.run(input: x.data, output: y.data) }
         }
         let conv = OptimizedQuantizedKernels.DepthwiseConv2D(

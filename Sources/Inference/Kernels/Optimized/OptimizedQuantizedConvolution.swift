@@ -3,26 +3,24 @@ import CKernels
 /// 8-bit CONV_2D and DEPTHWISE_CONV_2D (int8 per-channel, uint8 per-tensor) in C, with the same integer
 /// arithmetic as the reference kernels in Kernels/Quantized, so outputs are bit-identical.
 public enum OptimizedQuantizedKernels {
-    /// Requantization constants kept alive for the C kernels.
+    /// Channels rounded up to the 16 lanes the vector requantization reads at once.
+    static func paddedChannels(_ channels: Int) -> Int { (channels + 15) / 16 * 16 }
+
+    /// Requantization constants kept alive for the C kernels, padded to a multiple of 16 channels.
     final class Requantization: @unchecked Sendable {
         let significands: UnsafeMutablePointer<Int32>
         let shifts: UnsafeMutablePointer<Int32>
-        let bias: UnsafeMutablePointer<Int32>?
         var parameters: ck_requant
 
-        init(params: Quantized.ConvParams, bias: UnsafePointer<Int32>?, channels: Int, isSigned: Bool) {
-            significands = .allocate(capacity: channels)
-            shifts = .allocate(capacity: channels)
-            for (i, m) in params.outputMultipliers.enumerated() {
+        init(params: Quantized.ConvParams, channels: Int, isSigned: Bool) {
+            let padded = paddedChannels(channels)
+            significands = .allocate(capacity: padded)
+            shifts = .allocate(capacity: padded)
+            significands.initialize(repeating: 0, count: padded)
+            shifts.initialize(repeating: 0, count: padded)
+            for (i, m) in params.outputMultipliers.prefix(channels).enumerated() {
                 significands[i] = m.significand
                 shifts[i] = m.shift
-            }
-            if let bias {
-                let copy = UnsafeMutablePointer<Int32>.allocate(capacity: channels)
-                copy.update(from: bias, count: channels)
-                self.bias = copy
-            } else {
-                self.bias = nil
             }
             parameters = ck_requant(input_offset: params.inputOffset, output_offset: params.outputOffset,
                                     activation_min: params.activation.minimum,
@@ -33,62 +31,89 @@ public enum OptimizedQuantizedKernels {
         deinit {
             significands.deallocate()
             shifts.deallocate()
-            bias?.deallocate()
         }
     }
 
-    /// Convolution as an int16 GEMM over im2col rows (input offset added, out-of-image taps 0).
+    /// Convolution as a uint8 x int8 GEMM over im2col rows (see gemm_q.c for the offset algebra).
     public final class Conv2D: @unchecked Sendable {
         let window: ck_window
         let batches: Int, inputPixels: Int, outputPixels: Int
         let k: Int, rowLength: Int, outputChannels: Int
         let isSigned: Bool
-        let packed: UnsafeMutablePointer<Int16>
-        let rows: UnsafeMutablePointer<Int16>
+        let packed: UnsafeMutablePointer<Int8>
+        let columnTerms: UnsafeMutablePointer<Int32>
+        let rowSumFactor: Int32
+        let rows: UnsafeMutablePointer<UInt8>
+        let rowSums: UnsafeMutablePointer<Int32>
+        /// uint8 1x1 stride-1 convolutions with k a multiple of 4: the input pixels are the GEMM rows as they are.
+        let inputIsRows: Bool
         let requantization: Requantization
         let runner: TileRunner
 
         /// `filter` [outC, fh, fw, inC] 8-bit, `bias` [outC] int32 or nil; `params` from
-        /// Quantized.convolutionParams (regular).
-        public init(filter: UnsafeRawPointer, bias: UnsafePointer<Int32>?, isSigned: Bool, inputShape: [Int],
-                    filterShape: [Int], outputShape: [Int], params: Quantized.ConvParams, threads: Int) {
+        /// Quantized.convolutionParams (regular). Nil when the input zero point is not a byte of the
+        /// element type (the GEMM pads with it), so the reference kernel runs instead.
+        public init?(filter: UnsafeRawPointer, bias: UnsafePointer<Int32>?, isSigned: Bool, inputShape: [Int],
+                     filterShape: [Int], outputShape: [Int], params: Quantized.ConvParams, threads: Int) {
+            guard (0...255).contains(ck_gemm_q_padding(isSigned ? 1 : 0, params.inputOffset)) else { return nil }
             window = ck_window(params: params, inputShape: inputShape, filterShape: filterShape, outputShape: outputShape)
             batches = inputShape[0]
             inputPixels = inputShape[1] * inputShape[2] * inputShape[3]
             outputPixels = outputShape[1] * outputShape[2]
             k = filterShape[1] * filterShape[2] * filterShape[3]
-            rowLength = (k + 1) / 2 * 2
+            rowLength = Int(ck_gemm_q_depth(Int32(k)))
             outputChannels = outputShape[3]
             self.isSigned = isSigned
-            let count = ck_packed_q_count(Int32(outputChannels), Int32(k))
-            packed = .allocate(capacity: count)
-            ck_pack_q(filter, isSigned ? 1 : 0, params.filterOffset, Int32(outputChannels), Int32(k), packed)
-            rows = .allocate(capacity: max(1, outputPixels * rowLength))
-            requantization = Requantization(params: params, bias: bias, channels: outputChannels, isSigned: isSigned)
+            packed = .allocate(capacity: ck_gemm_q_packed_count(Int32(outputChannels), Int32(k)))
+            columnTerms = .allocate(capacity: paddedChannels(outputChannels))
+            ck_gemm_q_pack(filter, isSigned ? 1 : 0, params.inputOffset, params.filterOffset, bias,
+                           Int32(outputChannels), Int32(k), packed, columnTerms)
+            rowSumFactor = ck_gemm_q_row_sum_factor(isSigned ? 1 : 0, params.filterOffset)
+            inputIsRows = !isSigned && filterShape[1] == 1 && filterShape[2] == 1 && params.strideHeight == 1
+                && params.strideWidth == 1 && params.paddingHeight == 0 && params.paddingWidth == 0 && k == rowLength
+                && outputShape[1] == inputShape[1] && outputShape[2] == inputShape[2]
+            rows = .allocate(capacity: inputIsRows ? 1 : max(1, outputPixels * rowLength))
+            rowSums = .allocate(capacity: max(1, outputPixels))
+            requantization = Requantization(params: params, channels: outputChannels, isSigned: isSigned)
             runner = TileRunner(threads: threads)
         }
 
         deinit {
             packed.deallocate()
+            columnTerms.deallocate()
             rows.deallocate()
+            rowSums.deallocate()
         }
 
         public func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
             let m = outputPixels, n = outputChannels
-            let gemmTiles = Int(ck_gemm_f32_tile_count(Int32(m), Int32(n)))
-            let rowValues = Int(window.output_width) * rowLength
+            let gemmTiles = Int(ck_gemm_q_tile_count(Int32(m), Int32(n)))
+            let rowsPerImageRow = Int(window.output_width)
+            let sums: UnsafeMutablePointer<Int32>? = rowSumFactor != 0 ? rowSums : nil
             withUnsafePointer(to: window) { window in
                 withUnsafePointer(to: requantization.parameters) { rq in
                     for batch in 0..<batches {
                         let image = input + batch * inputPixels
                         let result = output + batch * m * n
-                        runner.run(Int(window.pointee.output_height)) { begin, end in
-                            ck_rows_q(image, isSigned ? 1 : 0, rq.pointee.input_offset, window, Int32(begin), Int32(end),
-                                      Int32(rowLength), rows + begin * rowValues)
+                        let a: UnsafePointer<UInt8>
+                        if inputIsRows {
+                            a = UnsafePointer(image.assumingMemoryBound(to: UInt8.self))
+                            if let sums {
+                                runner.run(m) { begin, end in
+                                    ck_gemm_q_row_sums(a, rowLength, Int32(begin), Int32(end), Int32(rowLength), sums)
+                                }
+                            }
+                        } else {
+                            a = UnsafePointer(rows)
+                            runner.run(Int(window.pointee.output_height)) { begin, end in
+                                ck_gemm_q_rows(image, isSigned ? 1 : 0, rq.pointee.input_offset, window, Int32(begin),
+                                               Int32(end), Int32(rowLength), rows + begin * rowsPerImageRow * rowLength,
+                                               sums.map { $0 + begin * rowsPerImageRow })
+                            }
                         }
                         runner.run(gemmTiles) { begin, end in
-                            ck_gemm_q(rows, rowLength, Int32(m), Int32(k), packed, Int32(n), requantization.bias, rq,
-                                      result, n, Int32(begin), Int32(end))
+                            ck_gemm_q(a, rowLength, sums, rowSumFactor, Int32(m), Int32(k), packed, Int32(n),
+                                      columnTerms, rq, result, n, Int32(begin), Int32(end))
                         }
                     }
                 }
@@ -100,23 +125,26 @@ public enum OptimizedQuantizedKernels {
     public final class DepthwiseConv2D: @unchecked Sendable {
         let window: ck_window
         let batches: Int, inputImage: Int, outputImage: Int
-        let filter: UnsafeRawPointer
-        let filterOffset: Int32
+        let filter: UnsafeMutablePointer<Int32>
         let requantization: Requantization
         let runner: TileRunner
 
-        /// `filter` [1, fh, fw, C] stays where the model keeps it (constants outlive the interpreter's kernels).
+        /// `filter` [1, fh, fw, C] is widened with its offset, and packed with the bias, once here.
         public init(filter: UnsafeRawPointer, bias: UnsafePointer<Int32>?, isSigned: Bool, inputShape: [Int],
                     filterShape: [Int], outputShape: [Int], params: Quantized.ConvParams, threads: Int) {
             window = ck_window(params: params, inputShape: inputShape, filterShape: filterShape, outputShape: outputShape)
             batches = inputShape[0]
             inputImage = inputShape[1] * inputShape[2] * inputShape[3]
             outputImage = outputShape[1] * outputShape[2] * outputShape[3]
-            self.filter = filter
-            filterOffset = params.filterOffset
-            requantization = Requantization(params: params, bias: bias, channels: outputShape[3], isSigned: isSigned)
+            let channels = outputShape[3], taps = filterShape[1] * filterShape[2]
+            self.filter = .allocate(capacity: ck_depthwise_q_packed_count(Int32(taps), Int32(channels)))
+            ck_depthwise_q_pack(filter, isSigned ? 1 : 0, params.filterOffset, params.inputOffset, bias, Int32(taps),
+                                Int32(channels), self.filter)
+            requantization = Requantization(params: params, channels: channels, isSigned: isSigned)
             runner = TileRunner(threads: threads)
         }
+
+        deinit { filter.deallocate() }
 
         public func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
             withUnsafePointer(to: window) { window in
@@ -125,8 +153,7 @@ public enum OptimizedQuantizedKernels {
                         let image = input + batch * inputImage
                         let result = output + batch * outputImage
                         runner.run(Int(window.pointee.output_height)) { begin, end in
-                            ck_depthwise_q(image, window, filter, filterOffset, requantization.bias, rq, result,
-                                           Int32(begin), Int32(end))
+                            ck_depthwise_q(image, window, filter, rq, result, Int32(begin), Int32(end))
                         }
                     }
                 }

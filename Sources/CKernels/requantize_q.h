@@ -1,0 +1,137 @@
+// TFLite's requantization (MultiplyByQuantizedMultiplier, double rounding) of int32 accumulators to
+// 8-bit outputs, shared by the 8-bit GEMM and depthwise kernels: one scalar version and 16/8-lane
+// AVX-512/AVX2 versions giving identical results.
+//
+// SaturatingRoundingDoublingHighMul(a, b) is trunc((a*b + nudge) / 2^31) with nudge 2^30 or 1 - 2^30
+// by the product's sign; for every 64-bit product both cases equal floor((a*b + 2^30) / 2^31), an
+// arithmetic shift, so the vector versions need no division and no sign test. The one overflowing
+// case, INT32_MIN * INT32_MIN, saturates to INT32_MAX.
+#ifndef CKERNELS_REQUANTIZE_Q_H
+#define CKERNELS_REQUANTIZE_Q_H
+
+#include <string.h>
+#include "CKernels.h"
+
+static inline int32_t requantize_clamped(int32_t accumulator, int channel, const ck_requant *rq) {
+    int32_t value = ck_requantize(accumulator, rq->significand[channel], rq->shift[channel]);
+    value = (int32_t)((uint32_t)value + (uint32_t)rq->output_offset);
+    value = value < rq->activation_min ? rq->activation_min : value;
+    return value > rq->activation_max ? rq->activation_max : value;
+}
+
+/// Stores requantized acc[j] (already including bias) as channel first + j, j < count.
+static inline void requantize_store_scalar(const int32_t *acc, const ck_requant *rq, void *out, int first, int count) {
+    for (int j = 0; j < count; j++) {
+        int32_t value = requantize_clamped(acc[j], first + j, rq);
+        if (rq->is_signed) ((int8_t *)out)[first + j] = (int8_t)value;
+        else ((uint8_t *)out)[first + j] = (uint8_t)value;
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define CK_AVX512_Q "avx512f,avx512bw,avx512vl"
+
+/// The per-channel constants of 16 channels [first, first + 16), prepared once and reused for every row
+/// of a GEMM block (significand/shift must be readable there: callers pad them to a multiple of 16).
+typedef struct {
+    __m512i significand, left, right, mask, threshold;
+} requant16_channels;
+
+__attribute__((target(CK_AVX512_Q)))
+static inline requant16_channels requant16_prepare(const ck_requant *rq, int first) {
+    const __m512i shift = _mm512_loadu_si512(rq->shift + first), zero = _mm512_setzero_si512();
+    requant16_channels c;
+    c.significand = _mm512_loadu_si512(rq->significand + first);
+    c.left = _mm512_max_epi32(shift, zero);
+    c.right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    c.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), c.right), _mm512_set1_epi32(1));
+    c.threshold = _mm512_srai_epi32(c.mask, 1);
+    return c;
+}
+
+/// Requantized, offset and clamped int32 values of 16 accumulators.
+__attribute__((target(CK_AVX512_Q)))
+static inline __m512i requantize16(__m512i acc, const requant16_channels *c, const ck_requant *rq) {
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i x = _mm512_sllv_epi32(acc, c->left);  // wraps, as the reference's int32 multiply by 2^left
+    // 64-bit products of even lanes, then of odd lanes moved down.
+    const __m512i nudge = _mm512_set1_epi64(1LL << 30);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->significand), nudge);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(c->significand, 32)), nudge);
+    // Bits 31..62 of each product: low half of even >> 31, high half of odd << 1.
+    __m512i high = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
+    // Only INT32_MIN * INT32_MIN (2^62) yields INT32_MIN here (every other product is > -2^62 + 2^31):
+    // minus one wraps it to the saturated INT32_MAX.
+    high = _mm512_mask_sub_epi32(high, _mm512_cmpeq_epi32_mask(high, _mm512_set1_epi32(INT32_MIN)), high, one);
+    // RoundingDivideByPOT(high, right): the threshold is one higher for negative values.
+    const __m512i remainder = _mm512_and_si512(high, c->mask);
+    const __m512i threshold = _mm512_mask_add_epi32(c->threshold, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), c->threshold, one);
+    __m512i value = _mm512_srav_epi32(high, c->right);
+    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, one);
+    value = _mm512_add_epi32(value, _mm512_set1_epi32(rq->output_offset));
+    value = _mm512_max_epi32(value, _mm512_set1_epi32(rq->activation_min));
+    return _mm512_min_epi32(value, _mm512_set1_epi32(rq->activation_max));
+}
+
+/// Requantizes and stores `count` (<= 16) channels starting at `first` into the 8-bit row `out`.
+__attribute__((target(CK_AVX512_Q)))
+static inline void requantize_store16(__m512i acc, const requant16_channels *c, const ck_requant *rq, void *out,
+                                      int first, int count) {
+    __m512i value = requantize16(acc, c, rq);
+    __mmask16 lanes = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+    _mm512_mask_cvtepi32_storeu_epi8((char *)out + first, lanes, value);  // in range after the clamp
+}
+
+/// 8-lane AVX2 versions.
+typedef struct {
+    __m256i significand, left, right, mask, threshold;
+} requant8_channels;
+
+__attribute__((target("avx2")))
+static inline requant8_channels requant8_prepare(const ck_requant *rq, int first) {
+    const __m256i shift = _mm256_loadu_si256((const __m256i *)(rq->shift + first)), zero = _mm256_setzero_si256();
+    requant8_channels c;
+    c.significand = _mm256_loadu_si256((const __m256i *)(rq->significand + first));
+    c.left = _mm256_max_epi32(shift, zero);
+    c.right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    c.mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), c.right), _mm256_set1_epi32(1));
+    c.threshold = _mm256_srai_epi32(c.mask, 1);
+    return c;
+}
+
+__attribute__((target("avx2")))
+static inline __m256i requantize8(__m256i acc, const requant8_channels *c, const ck_requant *rq) {
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i x = _mm256_sllv_epi32(acc, c->left);
+    const __m256i nudge = _mm256_set1_epi64x(1LL << 30);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, c->significand), nudge);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(c->significand, 32)), nudge);
+    __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+    // cmpeq yields -1 where true: INT32_MIN (only from INT32_MIN * INT32_MIN) + -1 wraps to INT32_MAX.
+    high = _mm256_add_epi32(high, _mm256_cmpeq_epi32(high, _mm256_set1_epi32(INT32_MIN)));
+    const __m256i remainder = _mm256_and_si256(high, c->mask);
+    // cmpgt yields -1 for true: subtracting it adds one.
+    const __m256i threshold = _mm256_sub_epi32(c->threshold, _mm256_cmpgt_epi32(zero, high));
+    __m256i value = _mm256_sub_epi32(_mm256_srav_epi32(high, c->right), _mm256_cmpgt_epi32(remainder, threshold));
+    value = _mm256_add_epi32(value, _mm256_set1_epi32(rq->output_offset));
+    value = _mm256_max_epi32(value, _mm256_set1_epi32(rq->activation_min));
+    return _mm256_min_epi32(value, _mm256_set1_epi32(rq->activation_max));
+}
+
+/// Requantizes and stores `count` (<= 8) channels starting at `first`.
+__attribute__((target("avx2")))
+static inline void requantize_store8(__m256i acc, const requant8_channels *c, const ck_requant *rq, void *out,
+                                     int first, int count) {
+    __m256i value = requantize8(acc, c, rq);
+    // Low byte of each lane to the first 4 bytes of each 128-bit half, then both halves together.
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(value, pick), _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    uint64_t packed = (uint64_t)_mm_cvtsi128_si64(_mm256_castsi256_si128(bytes));
+    memcpy((char *)out + first, &packed, (size_t)(count < 8 ? count : 8));
+}
+#endif
+
+#endif
