@@ -7,7 +7,7 @@
 
 // A work unit: TILE_ROWS rows of A by TILE_PANELS panels; a multiple of every micro-kernel's size.
 #define TILE_ROWS 24
-#define TILE_PANELS 4
+#define TILE_PANELS 6
 
 static inline int panel_count(int n) { return (n + CK_PANEL_WIDTH - 1) / CK_PANEL_WIDTH; }
 static inline size_t panel_stride(int k) { return (size_t)CK_PANEL_WIDTH * (size_t)(k + 1); }
@@ -24,7 +24,10 @@ void ck_pack_f32(const float *weights, const float *bias, int n, int k, float *p
     }
 }
 
-int ck_gemm_f32_tile_count(int m, int n) {
+// The 8-bit GEMM's units (24 rows x 4 panels); it shares this count, the float GEMM has its own below.
+int ck_gemm_f32_tile_count(int m, int n) { return ((m + 23) / 24) * ((panel_count(n) + 3) / 4); }
+
+int ck_gemm_f32_unit_count(int m, int n) {
     return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
 }
 
@@ -122,93 +125,154 @@ static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k,
     }
 }
 
-// MARK: - AVX-512: 12 rows x 32 channels (24 accumulators) or 12 x 16 for a last odd panel
+// MARK: - AVX-512: 8 rows x up to 48 channels (24 accumulators)
+//
+// 8 rows keep the 8 row pointers in general registers (12 did not: the compiler reloaded them from the
+// stack in the K loop) and each A value is broadcast straight from memory into the FMA. Measured with
+// benchmarks/speed/conv_f32_bench.c, this beat copying A's rows into a k-major block first (the copy
+// cost as much as the FMAs when there are few output channels).
 
-#define MR_AVX512 12
+#define MR_AVX512 8
 
 static inline __mmask16 lane_mask(int cols) {
     if (cols <= 0) return 0;
     return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
 }
 
-__attribute__((target("avx512f"), always_inline))
-static inline void micro_avx512(const float *const *ap, float *const *cp, const float *scratch, int k,
-                                const float *panel, size_t stride, int panels, int cols, int column,
-                                __m512 low, __m512 high) {
-    __m512 acc0[MR_AVX512], acc1[MR_AVX512];
-    for (int r = 0; r < MR_AVX512; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
-    const float *w0 = panel + CK_PANEL_WIDTH, *w1 = panel + stride + CK_PANEL_WIDTH;
-    if (panels == 2) {
-        for (int i = 0; i < k; i++) {
-            __m512 v0 = _mm512_loadu_ps(w0 + (size_t)i * CK_PANEL_WIDTH);
-            __m512 v1 = _mm512_loadu_ps(w1 + (size_t)i * CK_PANEL_WIDTH);
-            for (int r = 0; r < MR_AVX512; r++) {
-                __m512 x = _mm512_set1_ps(ap[r][i]);
-                acc0[r] = _mm512_fmadd_ps(x, v0, acc0[r]);
-                acc1[r] = _mm512_fmadd_ps(x, v1, acc1[r]);
-            }
+// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`; `vectors` is a
+// compile-time constant at each call so the accumulator arrays live in registers. Rows past `rows`
+// re-read the last row (valid memory) and are not stored.
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
+                                int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+    __m512 acc[MR_AVX512][3];
+    #pragma clang loop unroll(full)
+    for (int v = 0; v < 3; v++) {
+        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < MR_AVX512; r++) acc[r][v] = bias;
+    }
+    const float *ar[MR_AVX512];
+    #pragma clang loop unroll(full)
+    for (int r = 0; r < MR_AVX512; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
+    // The next 8 rows' A (contiguous when lda == k, as for 1x1 convolutions and im2col rows) and C
+    // lines are fetched during this K loop: each block's rows are too short a stream for the hardware
+    // prefetcher, and these layers wait on the shared L3 otherwise.
+    const char *next_a = (const char *)(a + MR_AVX512 * lda);
+    float *next_c = c + MR_AVX512 * ldc;
+    const float *w = panel + CK_PANEL_WIDTH;
+    for (int i = 0; i < k; i++, w += CK_PANEL_WIDTH) {
+        if ((i & 1) == 0) _mm_prefetch(next_a + (size_t)i * MR_AVX512 * sizeof(float), _MM_HINT_T0);
+        if (i < MR_AVX512) {
+            #pragma clang loop unroll(full)
+            for (int v = 0; v < 3; v++)
+                if (v < vectors) __builtin_prefetch(next_c + (ptrdiff_t)i * ldc + v * 16, 1, 3);
         }
-    } else {
-        for (int i = 0; i < k; i++) {
-            __m512 v0 = _mm512_loadu_ps(w0 + (size_t)i * CK_PANEL_WIDTH);
-            for (int r = 0; r < MR_AVX512; r++)
-                acc0[r] = _mm512_fmadd_ps(_mm512_set1_ps(ap[r][i]), v0, acc0[r]);
+        __m512 wv[3];
+        #pragma clang loop unroll(full)
+        for (int v = 0; v < 3; v++)
+            if (v < vectors) wv[v] = _mm512_loadu_ps(w + v * stride);
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < MR_AVX512; r++) {
+            __m512 x = _mm512_set1_ps(ar[r][i]);
+            #pragma clang loop unroll(full)
+            for (int v = 0; v < 3; v++)
+                if (v < vectors) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
         }
     }
-    __m512 b0 = _mm512_loadu_ps(panel);
-    __m512 b1 = panels == 2 ? _mm512_loadu_ps(panel + stride) : _mm512_setzero_ps();
-    __mmask16 m0 = lane_mask(cols), m1 = panels == 2 ? lane_mask(cols - 16) : 0;
+    #pragma clang loop unroll(full)
     for (int r = 0; r < MR_AVX512; r++) {
-        float *out = cp[r] == scratch ? (float *)scratch : cp[r] + column;
-        _mm512_mask_storeu_ps(out, m0, _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(acc0[r], b0), low), high));
-        if (panels == 2)
-            _mm512_mask_storeu_ps(out + 16, m1,
-                                  _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(acc1[r], b1), low), high));
+        if (r >= rows) continue;
+        float *out = c + (ptrdiff_t)r * ldc;
+        #pragma clang loop unroll(full)
+        for (int v = 0; v < 3; v++) {
+            if (v >= vectors) continue;
+            __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], low), high);
+            if (cols >= (v + 1) * 16) _mm512_storeu_ps(out + v * 16, y);
+            else _mm512_mask_storeu_ps(out + v * 16, lane_mask(cols - v * 16), y);
+        }
     }
 }
 
-__attribute__((target("avx512f")))
+__attribute__((target("avx512f,prfchw")))
 static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
                          int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
-    float scratch[CK_PANEL_WIDTH * 2];
     const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
     size_t stride = panel_stride(k);
     for (int row = row0; row < row1; row += MR_AVX512) {
-        const float *ap[MR_AVX512];
-        float *cp[MR_AVX512];
         int rows = row1 - row < MR_AVX512 ? row1 - row : MR_AVX512;
-        row_pointers(a, lda, c, ldc, row, rows, MR_AVX512, ap, cp, scratch);
+        const float *rowsA = a + (ptrdiff_t)row * lda;
+        float *rowsC = c + (ptrdiff_t)row * ldc;
         int p = panel0;
-        for (; p + 2 <= panel1; p += 2)
-            micro_avx512(ap, cp, scratch, k, packed + (size_t)p * stride, stride, 2, n - p * CK_PANEL_WIDTH,
-                         p * CK_PANEL_WIDTH, low, high);
-        if (p < panel1)
-            micro_avx512(ap, cp, scratch, k, packed + (size_t)p * stride, stride, 1, n - p * CK_PANEL_WIDTH,
-                         p * CK_PANEL_WIDTH, low, high);
+        for (; p + 3 <= panel1; p += 3)
+            micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, 3, rows, n - p * CK_PANEL_WIDTH,
+                         rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+        if (panel1 - p == 2)
+            micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, 2, rows, n - p * CK_PANEL_WIDTH,
+                         rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+        else if (panel1 - p == 1)
+            micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, 1, rows, n - p * CK_PANEL_WIDTH,
+                         rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
     }
 }
 #endif
 
-void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
-                 float *c, ptrdiff_t ldc, float lo, float hi, int tile_begin, int tile_end) {
-    int panels = panel_count(n);
-    int column_tiles = (panels + TILE_PANELS - 1) / TILE_PANELS;
-    ck_isa isa = ck_active_isa();
-    for (int t = tile_begin; t < tile_end; t++) {
-        int row0 = (t / column_tiles) * TILE_ROWS, panel0 = (t % column_tiles) * TILE_PANELS;
-        int row1 = row0 + TILE_ROWS < m ? row0 + TILE_ROWS : m;
-        int panel1 = panel0 + TILE_PANELS < panels ? panel0 + TILE_PANELS : panels;
+static void run_block(ck_isa isa, const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
+                      int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
 #if defined(__x86_64__)
-        if (isa == CK_ISA_AVX512) {
-            block_avx512(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
-            continue;
-        }
-        if (isa == CK_ISA_AVX2_FMA) {
-            block_avx2(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
-            continue;
-        }
+    if (isa == CK_ISA_AVX512) {
+        block_avx512(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+        return;
+    }
+    if (isa == CK_ISA_AVX2_FMA) {
+        block_avx2(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+        return;
+    }
 #endif
-        (void)isa;
-        block_portable(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+    (void)isa;
+    block_portable(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+}
+
+// Units go down the rows of one column of tiles before the next: a tile's weights are then read from
+// memory once and stay in cache for all of A's rows (A, M x K, is small wherever the weights are large:
+// the 10x10 layers have 100 rows and up to 1.6 MB of weights).
+static inline void unit_bounds(int t, int m, int n, int *row0, int *row1, int *panel0, int *panel1) {
+    int row_tiles = (m + TILE_ROWS - 1) / TILE_ROWS, panels = panel_count(n);
+    *row0 = (t % row_tiles) * TILE_ROWS;
+    *panel0 = (t / row_tiles) * TILE_PANELS;
+    *row1 = *row0 + TILE_ROWS < m ? *row0 + TILE_ROWS : m;
+    *panel1 = *panel0 + TILE_PANELS < panels ? *panel0 + TILE_PANELS : panels;
+}
+
+// Requests above what the CPU supports are lowered to it.
+static inline ck_isa supported(ck_isa isa) { return isa > ck_detected_isa() ? ck_detected_isa() : isa; }
+
+void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
+                 float *c, ptrdiff_t ldc, float lo, float hi, int unit_begin, int unit_end, ck_isa isa) {
+    isa = supported(isa);
+    for (int t = unit_begin; t < unit_end; t++) {
+        int row0, row1, panel0, panel1;
+        unit_bounds(t, m, n, &row0, &row1, &panel0, &panel1);
+        run_block(isa, a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+    }
+}
+
+size_t ck_conv_f32_scratch_count(const ck_window *w) {
+    return (size_t)TILE_ROWS * w->filter_height * w->filter_width * w->channels;
+}
+
+void ck_conv_f32(const float *input, const ck_window *w, const float *packed, int n, float *c, float lo,
+                 float hi, int unit_begin, int unit_end, float *scratch, ck_isa isa) {
+    const int m = w->output_height * w->output_width;
+    const int k = w->filter_height * w->filter_width * w->channels;
+    isa = supported(isa);
+    for (int t = unit_begin; t < unit_end; t++) {
+        int row0, row1, panel0, panel1;
+        unit_bounds(t, m, n, &row0, &row1, &panel0, &panel1);
+        // Rewritten per unit, so the rows stay in L1 instead of making a round trip through memory
+        // as a whole-image im2col buffer would.
+        ck_im2col_f32(input, w, row0, row1, scratch);
+        run_block(isa, scratch, k, 0, row1 - row0, k, packed, n, panel0, panel1, c + (ptrdiff_t)row0 * n, n,
+                  lo, hi);
     }
 }

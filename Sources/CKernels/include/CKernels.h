@@ -34,12 +34,17 @@ size_t ck_packed_f32_count(int n, int k);
 /// `weights` is [n][k] row-major (TFLite's conv filter [OC][KH][KW][IC] flattened); `bias` may be NULL.
 void ck_pack_f32(const float *weights, const float *bias, int n, int k, float *packed);
 
-/// Work units of one GEMM, for splitting across threads (each unit writes disjoint outputs).
+/// Work units of ck_gemm_q (24 rows x 4 panels; historical name, the float GEMM uses its own units).
 int ck_gemm_f32_tile_count(int m, int n);
-/// C[m][n] = clamp(A[m][k] * W^T + bias, lo, hi) for work units [tile_begin, tile_end).
-/// A's rows are `lda` floats apart, C's rows `ldc` floats apart.
+/// Work units of ck_gemm_f32, for splitting across threads (each unit writes disjoint outputs).
+int ck_gemm_f32_unit_count(int m, int n);
+/// C[m][n] = clamp(A[m][k] * W^T + bias, lo, hi) for work units [unit_begin, unit_end) of
+/// ck_gemm_f32_unit_count. A's rows are `lda` floats apart, C's rows `ldc` floats apart.
+/// The float kernels take their instruction set as an argument (callers pass ck_active_isa() or a
+/// lower one; higher ones are lowered to what the CPU has), so tests can try every path without
+/// changing the process-wide choice under kernels running concurrently.
 void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
-                 float *c, ptrdiff_t ldc, float lo, float hi, int tile_begin, int tile_end);
+                 float *c, ptrdiff_t ldc, float lo, float hi, int unit_begin, int unit_end, ck_isa isa);
 
 /// Geometry of a 2-D window op on one NHWC image (batch handled by the caller).
 typedef struct {
@@ -51,15 +56,24 @@ typedef struct {
     int pad_top, pad_left;
 } ck_window;
 
-/// im2col for rows [row_begin, row_end) of the output image: each output pixel becomes one row of
-/// filter_height * filter_width * channels values in (fy, fx, c) order, zeros where the window leaves
-/// the image. Row r of the output image is written at columns + (r - row_begin) * output_width * k.
-void ck_im2col_f32(const float *input, const ck_window *w, int row_begin, int row_end, float *columns);
+/// im2col for output pixels [pixel_begin, pixel_end) (row-major over the output image): each pixel
+/// becomes one row of filter_height * filter_width * channels values in (fy, fx, c) order, zeros where
+/// the window leaves the image.
+void ck_im2col_f32(const float *input, const ck_window *w, int pixel_begin, int pixel_end, float *columns);
+
+/// Floats of scratch ck_conv_f32 needs (one work unit's im2col rows).
+size_t ck_conv_f32_scratch_count(const ck_window *w);
+/// A general convolution of one NHWC image through the packed GEMM: c[oh*ow][n] =
+/// clamp(im2col(input) * W^T + bias, lo, hi) for work units [unit_begin, unit_end) of
+/// ck_gemm_f32_unit_count(oh * ow, n). Each unit gathers its own im2col rows into `scratch`
+/// (ck_conv_f32_scratch_count floats, one buffer per concurrent call).
+void ck_conv_f32(const float *input, const ck_window *w, const float *packed, int n, float *c, float lo,
+                 float hi, int unit_begin, int unit_end, float *scratch, ck_isa isa);
 
 /// Depthwise convolution with multiplier 1 for output rows [row_begin, row_end): filter
 /// [fh][fw][channels], bias [channels] (never NULL: pass zeros).
 void ck_depthwise_f32(const float *input, const ck_window *w, const float *filter, const float *bias,
-                      float *output, float lo, float hi, int row_begin, int row_end);
+                      float *output, float lo, float hi, int row_begin, int row_end, ck_isa isa);
 
 // MARK: - 8-bit (int8 per-channel / uint8 per-tensor), integer results equal to TFLite's reference kernels
 

@@ -3,7 +3,9 @@ import Testing
 @testable import Inference
 
 // The optimized float kernels against the reference kernels (the oracle) on random shapes, on every
-// instruction set this CPU has and with several thread counts.
+// instruction set this CPU has (passed to each kernel: forcing the process-wide choice would change it
+// under other tests' interpreters running in parallel) and with several thread counts (splitting even
+// the tiny test shapes).
 //
 // Tolerance: both compute the same sum of products in a different rounding (fused multiply-add, other
 // association), so each output may differ by a few float32 roundings of the summed magnitudes:
@@ -70,6 +72,12 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
         ConvCase(height: 1, width: 1, inputChannels: 256, outputChannels: 546, filterHeight: 1, filterWidth: 1,
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+        // Rows not a multiple of the 8-row micro-kernel, 7 panels (two column tiles, a 1-panel tail), long K.
+        ConvCase(height: 5, width: 5, inputChannels: 320, outputChannels: 100, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        // im2col per work unit across two column tiles and several row tiles, windows crossing the border.
+        ConvCase(height: 9, width: 11, inputChannels: 5, outputChannels: 100, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
     ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
@@ -79,7 +87,6 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
                               dilation: random.int(0...4) == 0 ? 2 : 1, same: random.int(0...1) == 0,
                               clamp: clamps[random.int(0...2)], hasBias: random.int(0...3) != 0))
     }
-    defer { ck_force_isa(ck_detected_isa()) }
     for c in cases {
         let g = c.geometry()
         if g.outputHeight < 1 || g.outputWidth < 1 { continue }
@@ -96,11 +103,10 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
                             bias: absoluteBias, output: &magnitudes, outputChannels: c.outputChannels, geometry: g,
                             clamp: .unbounded)
         for isa in instructionSets {
-            ck_force_isa(isa)
             for threads in [1, 3] {
                 let kernel = OptimizedFloatKernels.Conv2D(
                     filter: filter, bias: bias, inputChannels: c.inputChannels, outputChannels: c.outputChannels,
-                    geometry: g, clamp: c.clamp, threads: threads)
+                    geometry: g, clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
                 var optimized = [Float](repeating: .nan, count: count)
                 kernel.run(input: input, output: &optimized)
                 let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)
@@ -113,7 +119,13 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
 
 @Test func optimizedDepthwiseConv2DMatchesReferenceOnRandomShapes() throws {
     var random = SeededGenerator(state: 7)
-    var cases: [ConvCase] = []
+    var cases: [ConvCase] = [
+        // Many channels on a small map (mostly border pixels), 3x3 stride 1 and 2 as in the SSD heads.
+        ConvCase(height: 5, width: 6, inputChannels: 200, outputChannels: 200, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 7, width: 5, inputChannels: 200, outputChannels: 200, filterHeight: 3, filterWidth: 3,
+                 stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+    ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
         let channels = random.int(1...70)
@@ -123,7 +135,6 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
                               same: random.int(0...1) == 0, clamp: clamps[random.int(0...2)],
                               hasBias: random.int(0...3) != 0))
     }
-    defer { ck_force_isa(ck_detected_isa()) }
     for c in cases {
         let g = c.geometry()
         if g.outputHeight < 1 || g.outputWidth < 1 { continue }
@@ -140,10 +151,10 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
                                      filter: filter.map(abs), bias: bias?.map(abs), output: &magnitudes, geometry: g,
                                      clamp: .unbounded)
         for isa in instructionSets {
-            ck_force_isa(isa)
             for threads in [1, 2] {
                 let kernel = OptimizedFloatKernels.DepthwiseConv2D(
-                    filter: filter, bias: bias, channels: channels, geometry: g, clamp: c.clamp, threads: threads)
+                    filter: filter, bias: bias, channels: channels, geometry: g, clamp: c.clamp, threads: threads,
+                    singleThreadBelow: 0, instructionSet: isa)
                 var optimized = [Float](repeating: .nan, count: count)
                 kernel.run(input: input, output: &optimized)
                 let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)

@@ -5,19 +5,24 @@ import CKernels
 /// kernels in a different rounding (fused multiply-add, vector lanes), so outputs agree to a small
 /// relative tolerance, not bit for bit.
 public enum OptimizedFloatKernels {
-    /// Convolution as a GEMM: A = the input pixels (1x1, stride 1: the input itself) or their im2col rows,
-    /// W = the filter [outC][fh*fw*inC] packed with its bias.
+    /// Convolution as a GEMM: A = the input pixels (1x1, stride 1: the input itself) or their im2col rows
+    /// (gathered per work unit by ck_conv_f32), W = the filter [outC][fh*fw*inC] packed with its bias.
     public final class Conv2D: @unchecked Sendable {
         let geometry: WindowGeometry
         let inputChannels: Int, outputChannels: Int
         let clamp: ClampRange
         let packed: PackedBuffer
-        let columns: PackedBuffer?
+        let readsInputDirectly: Bool
         let runner: TileRunner
+        let instructionSet: ck_isa
 
-        /// `filter` is [outC, fh, fw, inC] float32, `bias` [outC] or nil.
+        /// `filter` is [outC, fh, fw, inC] float32, `bias` [outC] or nil. Below `singleThreadBelow`
+        /// multiply-adds the convolution runs on one thread.
         public init(filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, inputChannels: Int,
-                    outputChannels: Int, geometry: WindowGeometry, clamp: ClampRange, threads: Int) {
+                    outputChannels: Int, geometry: WindowGeometry, clamp: ClampRange, threads: Int,
+                    singleThreadBelow: Int = OptimizedFloatKernels.smallestSplitWork,
+                    instructionSet: ck_isa = ck_active_isa()) {
+            self.instructionSet = instructionSet
             self.geometry = geometry
             self.inputChannels = inputChannels
             self.outputChannels = outputChannels
@@ -25,9 +30,9 @@ public enum OptimizedFloatKernels {
             let k = geometry.filterHeight * geometry.filterWidth * inputChannels
             packed = PackedBuffer(floatCount: ck_packed_f32_count(Int32(outputChannels), Int32(k)))
             ck_pack_f32(filter, bias, Int32(outputChannels), Int32(k), packed.floats)
-            columns = Conv2D.readsInputDirectly(geometry) ? nil
-                : PackedBuffer(floatCount: geometry.outputHeight * geometry.outputWidth * k)
-            runner = TileRunner(threads: threads)
+            readsInputDirectly = Conv2D.readsInputDirectly(geometry)
+            let work = geometry.outputHeight * geometry.outputWidth * outputChannels * k
+            runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
         }
 
         /// A 1x1 stride-1 unpadded convolution's GEMM rows are the input pixels themselves.
@@ -40,25 +45,25 @@ public enum OptimizedFloatKernels {
             let g = geometry
             let k = g.filterHeight * g.filterWidth * inputChannels
             let m = g.outputHeight * g.outputWidth
-            let tiles = Int(ck_gemm_f32_tile_count(Int32(m), Int32(outputChannels)))
+            let units = Int(ck_gemm_f32_unit_count(Int32(m), Int32(outputChannels)))
             for batch in 0..<g.batches {
                 let image = input + batch * g.inputHeight * g.inputWidth * inputChannels
                 let result = output + batch * m * outputChannels
-                let a: UnsafePointer<Float>
-                if let columns {
-                    let rowFloats = g.outputWidth * k
-                    withUnsafePointer(to: ck_window(geometry: g, channels: inputChannels)) { window in
-                        runner.run(g.outputHeight) { begin, end in
-                            ck_im2col_f32(image, window, Int32(begin), Int32(end), columns.floats + begin * rowFloats)
+                if readsInputDirectly {
+                    runner.run(units) { begin, end in
+                        ck_gemm_f32(image, k, Int32(m), Int32(k), packed.floats, Int32(outputChannels), result,
+                                    outputChannels, clamp.min, clamp.max, Int32(begin), Int32(end), instructionSet)
+                    }
+                    continue
+                }
+                withUnsafePointer(to: ck_window(geometry: g, channels: inputChannels)) { window in
+                    let scratchCount = ck_conv_f32_scratch_count(window)
+                    runner.run(units) { begin, end in
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                            ck_conv_f32(image, window, packed.floats, Int32(outputChannels), result, clamp.min,
+                                        clamp.max, Int32(begin), Int32(end), scratch.baseAddress!, instructionSet)
                         }
                     }
-                    a = UnsafePointer(columns.floats)
-                } else {
-                    a = image
-                }
-                runner.run(tiles) { begin, end in
-                    ck_gemm_f32(a, k, Int32(m), Int32(k), packed.floats, Int32(outputChannels), result,
-                                outputChannels, clamp.min, clamp.max, Int32(begin), Int32(end))
                 }
             }
         }
@@ -71,10 +76,15 @@ public enum OptimizedFloatKernels {
         let clamp: ClampRange
         let filter: PackedBuffer, bias: PackedBuffer
         let runner: TileRunner
+        let instructionSet: ck_isa
 
-        /// `filter` is [1, fh, fw, channels] float32, `bias` [channels] or nil.
+        /// `filter` is [1, fh, fw, channels] float32, `bias` [channels] or nil. Below `singleThreadBelow`
+        /// multiply-adds the convolution runs on one thread.
         public init(filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Int,
-                    geometry: WindowGeometry, clamp: ClampRange, threads: Int) {
+                    geometry: WindowGeometry, clamp: ClampRange, threads: Int,
+                    singleThreadBelow: Int = OptimizedFloatKernels.smallestSplitWork,
+                    instructionSet: ck_isa = ck_active_isa()) {
+            self.instructionSet = instructionSet
             self.geometry = geometry
             self.channels = channels
             self.clamp = clamp
@@ -83,7 +93,8 @@ public enum OptimizedFloatKernels {
             self.filter.floats.update(from: filter, count: taps)
             self.bias = PackedBuffer(floatCount: channels)
             if let bias { self.bias.floats.update(from: bias, count: channels) }
-            runner = TileRunner(threads: threads)
+            let work = geometry.outputHeight * geometry.outputWidth * taps
+            runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
         }
 
         public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
@@ -94,12 +105,17 @@ public enum OptimizedFloatKernels {
                 withUnsafePointer(to: ck_window(geometry: g, channels: channels)) { window in
                     runner.run(g.outputHeight) { begin, end in
                         ck_depthwise_f32(image, window, filter.floats, bias.floats, result, clamp.min, clamp.max,
-                                         Int32(begin), Int32(end))
+                                         Int32(begin), Int32(end), instructionSet)
                     }
                 }
             }
         }
     }
+
+    /// Multiply-adds below which an operator runs on one thread: waking the other threads costs several
+    /// microseconds, about what ~500 000 multiply-adds take on one AVX-512 core (the 5x5 and smaller
+    /// SSD head layers).
+    public static let smallestSplitWork = 500_000
 
     /// The instruction set the kernels use on this CPU.
     public static var instructionSetName: String { String(cString: ck_isa_name(ck_active_isa())) }
