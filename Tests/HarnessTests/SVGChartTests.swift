@@ -30,3 +30,16 @@ import Testing
     #expect(lines.allSatisfy { $0.count <= 30 || !$0.contains(" ") })
     #expect(lines.joined(separator: " ") == text)
 }
+
+/// Two configurations with nearly the same latency and mAP (v1 fp32 and fp16 in the reference run)
+/// printed their names on top of each other; each label now takes the first free place around its point.
+@Test func labelsOfClosePointsDoNotOverprint() {
+    let first = LabelBox.place("ssd_mobilenet_v1_fp32_derived@1t", pointX: 300, pointY: 100, preferLeft: false, avoiding: [])
+    let second = LabelBox.place("ssd_mobilenet_v1_fp16_derived@1t", pointX: 310, pointY: 101, preferLeft: false,
+                                avoiding: [first])
+    #expect(!first.overlaps(second))
+    #expect(first.overlaps(LabelBox.place("ssd_mobilenet_v1_fp16_derived@1t", pointX: 310, pointY: 101,
+                                          preferLeft: false, avoiding: [])))
+    // A label with room keeps the usual place: above and to the right of its point.
+    #expect(first.anchorX == 306 && first.baselineY == 94 && !first.endAnchored)
+}

@@ -111,6 +111,10 @@ public struct SVGChart {
         svg += "<text transform=\"translate(18 \(fmt(margin.top + plotH / 2))) rotate(-90)\" "
             + "text-anchor=\"middle\">\(escape(yLabel))</text>\n"
 
+        // Labels keep clear of every marker and of the labels drawn before them.
+        var placedLabels: [LabelBox] = series.filter(\.drawMarkers).flatMap { s in
+            s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { LabelBox.marker(x: px($0.x), y: py($0.y)) }
+        }
         for s in series {
             let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
             if s.drawLine, pts.count > 1 {
@@ -122,10 +126,14 @@ public struct SVGChart {
                 for (i, p) in s.points.enumerated() where p.x.isFinite && p.y.isFinite {
                     svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"4\" fill=\"\(s.color)\"/>"
                     if i < s.labels.count, !s.labels[i].isEmpty {
-                        // Labels of points in the right third go to their left, clear of the legend.
-                        let leftOfPoint = px(p.x) > margin.left + plotW * 0.66
-                        svg += "<text x=\"\(fmt(px(p.x) + (leftOfPoint ? -6 : 6)))\" y=\"\(fmt(py(p.y) - 6))\" "
-                            + "font-size=\"10\"\(leftOfPoint ? " text-anchor=\"end\"" : "")>\(escape(s.labels[i]))</text>"
+                        // Labels of points in the right third prefer their left, clear of the legend.
+                        let preferLeft = px(p.x) > margin.left + plotW * 0.66
+                        let box = LabelBox.place(s.labels[i], pointX: px(p.x), pointY: py(p.y),
+                                                 preferLeft: preferLeft, avoiding: placedLabels,
+                                                 within: margin.left...(margin.left + plotW))
+                        placedLabels.append(box)
+                        svg += "<text x=\"\(fmt(box.anchorX))\" y=\"\(fmt(box.baselineY))\" "
+                            + "font-size=\"10\"\(box.endAnchored ? " text-anchor=\"end\"" : "")>\(escape(s.labels[i]))</text>"
                     }
                     svg += "\n"
                 }
@@ -202,5 +210,45 @@ public struct SVGChart {
     private func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// Where a point's label goes: beside the point, above or below, right or left, the first place inside
+/// the plot that does not overprint a marker or a label already drawn (close points otherwise print
+/// their names on each other).
+struct LabelBox {
+    var anchorX: Double, baselineY: Double, endAnchored: Bool
+    var left: Double, right: Double, top: Double, bottom: Double
+
+    /// Average glyph width of the 10 px sans-serif labels, generous so estimates err towards a gap.
+    static let characterWidth = 5.8
+
+    static func place(_ text: String, pointX: Double, pointY: Double, preferLeft: Bool,
+                      avoiding placed: [LabelBox], within horizontal: ClosedRange<Double>? = nil) -> LabelBox {
+        let width = Double(text.count) * characterWidth
+        func box(_ leftSide: Bool, _ below: Bool) -> LabelBox {
+            let anchorX = pointX + (leftSide ? -6 : 6)
+            let baselineY = pointY + (below ? 14 : -6)
+            return LabelBox(anchorX: anchorX, baselineY: baselineY, endAnchored: leftSide,
+                            left: leftSide ? anchorX - width : anchorX, right: leftSide ? anchorX : anchorX + width,
+                            top: baselineY - 9, bottom: baselineY + 2)
+        }
+        let sides = preferLeft ? [true, false] : [false, true]
+        let candidates = [box(sides[0], false), box(sides[0], true), box(sides[1], false), box(sides[1], true)]
+        // Fewest collisions wins, in the order above; leaving the plot (into the legend) counts as many.
+        func cost(_ c: LabelBox) -> Int {
+            let outside = horizontal.map { c.left < $0.lowerBound || c.right > $0.upperBound } ?? false
+            return placed.filter { c.overlaps($0) }.count + (outside ? 100 : 0)
+        }
+        return candidates.enumerated().min { (cost($0.element), $0.offset) < (cost($1.element), $1.offset) }!.element
+    }
+
+    /// The 4 px marker of a point, as an obstacle (a label's own point never overlaps its label box).
+    static func marker(x: Double, y: Double) -> LabelBox {
+        LabelBox(anchorX: x, baselineY: y, endAnchored: false, left: x - 4, right: x + 4, top: y - 4, bottom: y + 4)
+    }
+
+    func overlaps(_ other: LabelBox) -> Bool {
+        left < other.right && other.left < right && top < other.bottom && other.top < bottom
     }
 }
