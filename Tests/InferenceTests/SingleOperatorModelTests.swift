@@ -44,21 +44,14 @@ func singleOperatorModelMatchesLiteRTReference(name: String) throws {
 /// Byte flips in small real models: loading, planning and running must throw or work, never trap
 /// (a trap kills this test process). Every loadable, plannable variant is also invoked.
 @Test func corruptedModelsThrowOrRunNeverTrap() throws {
-    var state: UInt64 = 0x5EED
-    func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var random = SeededRandom(state: 0x5EED)
     var loadErrors = 0, planErrors = 0, invoked = 0
     for name in cases {
         let original = [UInt8](try Data(contentsOf: Fixtures.url("ops/\(name).tflite")))
         for _ in 0..<400 {
             var bytes = original
-            for _ in 0..<(1 + Int(next() % 2)) {
-                bytes[Int(next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: 1 + next() % 255)
+            for _ in 0..<(1 + Int(random.next() % 2)) {
+                bytes[Int(random.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: 1 + random.next() % 255)
             }
             guard let model = try? TFLiteModel(bytes: bytes, fileName: name) else {
                 loadErrors += 1

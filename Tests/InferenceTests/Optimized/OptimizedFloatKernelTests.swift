@@ -11,20 +11,6 @@ import Testing
 // association), so each output may differ by a few float32 roundings of the summed magnitudes:
 // |optimized - reference| <= 1e-5 * (sum |x * w| + |bias|) + 1e-30.
 
-/// SplitMix64: reproducible inputs without depending on the platform's random generator.
-private struct SeededGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-    mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
-}
 
 private struct ConvCase: CustomStringConvertible {
     var height, width, inputChannels, outputChannels, filterHeight, filterWidth, stride, dilation: Int
@@ -63,7 +49,7 @@ private func withinTolerance(_ optimized: [Float], _ reference: [Float], magnitu
 private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
 
 @Test func optimizedConv2DMatchesReferenceOnRandomShapes() throws {
-    var random = SeededGenerator(state: 42)
+    var random = SeededRandom(state: 42)
     var cases: [ConvCase] = [
         // The SSD shapes: 3x3 stride-2 first layer, 1x1 layers with channel counts of all residues mod 16.
         ConvCase(height: 33, width: 31, inputChannels: 3, outputChannels: 32, filterHeight: 3, filterWidth: 3,
@@ -118,7 +104,7 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
 }
 
 @Test func optimizedDepthwiseConv2DMatchesReferenceOnRandomShapes() throws {
-    var random = SeededGenerator(state: 7)
+    var random = SeededRandom(state: 7)
     var cases: [ConvCase] = [
         // Many channels on a small map (mostly border pixels), 3x3 stride 1 and 2 as in the SSD heads.
         ConvCase(height: 5, width: 6, inputChannels: 200, outputChannels: 200, filterHeight: 3, filterWidth: 3,

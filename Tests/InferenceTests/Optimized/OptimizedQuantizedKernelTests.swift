@@ -7,20 +7,7 @@ import Testing
 // GEMM) and with several thread counts, for int8 with per-channel filter scales and uint8 with
 // per-tensor scales and non-zero zero points.
 
-private struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    mutating func elements<T: Quantized.Element>(_ count: Int, _: T.Type) -> [T] {
-        (0..<count).map { _ in T(truncatingIfNeeded: next()) }
-    }
+private extension SeededRandom {
     /// Mostly the type's extremes, which make the largest accumulators.
     mutating func extremeElements<T: Quantized.Element>(_ count: Int, _: T.Type) -> [T] {
         (0..<count).map { _ in
@@ -68,7 +55,7 @@ private struct Shape {
 /// One random case: shapes, quantization (per-channel filter scales for int8), reference and optimized.
 /// `extreme`: zero points at the ends of the type, mostly extreme values, large multipliers and biases.
 private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bool = false, shape: Shape = Shape(),
-                                         random: inout Generator) throws {
+                                         random: inout SeededRandom) throws {
     let kernel = shape.kernel ?? random.int(1...3) * 2 - 1
     let stride = shape.stride ?? random.int(1...2), dilation = shape.dilation ?? (random.int(0...4) == 0 ? 2 : 1)
     let same = shape.same ?? (random.int(0...1) == 0)
@@ -151,7 +138,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
 /// Serialized: every test switches the process-wide instruction set (ck_force_isa).
 @Suite(.serialized) struct OptimizedQuantizedKernelTests {
     @Test func optimizedInt8PerChannelConvolutionsEqualReferenceExactly() throws {
-        var random = Generator(state: 11)
+        var random = SeededRandom(state: 11)
         for _ in 0..<30 {
             try check(Int8.self, depthwise: false, random: &random)
             try check(Int8.self, depthwise: true, random: &random)
@@ -159,7 +146,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
     }
 
     @Test func optimizedUInt8PerTensorConvolutionsEqualReferenceExactly() throws {
-        var random = Generator(state: 23)
+        var random = SeededRandom(state: 23)
         for _ in 0..<30 {
             try check(UInt8.self, depthwise: false, random: &random)
             try check(UInt8.self, depthwise: true, random: &random)
@@ -167,7 +154,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
     }
 
     @Test func optimizedConvolutionsEqualReferenceWithExtremeValuesAndZeroPoints() throws {
-        var random = Generator(state: 37)
+        var random = SeededRandom(state: 37)
         for _ in 0..<15 {
             // Up to 300 input channels: accumulators far beyond int16, k rarely a multiple of 4.
             let deep = Shape(inputChannels: random.int(1...300))
@@ -179,7 +166,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
     }
 
     @Test func optimizedPointwiseConvolutionsEqualReference() throws {
-        var random = Generator(state: 41)
+        var random = SeededRandom(state: 41)
         for round in 0..<12 {
             // 1x1 stride 1: the GEMM rows are the input pixels themselves (used in place for uint8 when the
             // channels are a multiple of 4, as in every other round).
@@ -194,7 +181,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
     /// the accumulators) against Quantized.multiplyByQuantizedMultiplier, including the saturating
     /// INT32_MIN * INT32_MIN case and the largest left and right shifts.
     @Test func optimizedRequantizationEqualsReferenceArithmetic() throws {
-        var random = Generator(state: 53)
+        var random = SeededRandom(state: 53)
         let channels = 45
         var accumulators = (0..<channels).map { _ in Int32(truncatingIfNeeded: random.next()) }
         var significands = (0..<channels).map { _ in Int32(truncatingIfNeeded: random.next()) }

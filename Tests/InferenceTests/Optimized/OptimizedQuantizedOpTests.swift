@@ -8,23 +8,9 @@ import Testing
 // for int8 and uint8, on random shapes and quantization parameters and on a real SOFTMAX input of
 // the ST model whose output LiteRT computed.
 
-private struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+private extension SeededRandom {
     /// Log-uniform in [low, high): scales spanning orders of magnitude.
     mutating func scale(_ low: Float, _ high: Float) -> Float { low * pow(high / low, unit()) }
-    mutating func elements<T: Quantized.Element>(_ count: Int, _: T.Type) -> [T] {
-        (0..<count).map { _ in T(truncatingIfNeeded: next()) }
-    }
     /// Values clustered near `center`, as activations are: the row maxima then leave most elements
     /// within a few steps, and some rows span the whole range.
     mutating func clustered<T: Quantized.Element>(_ count: Int, spread: Int, _: T.Type) -> [T] {
@@ -68,7 +54,7 @@ private func softmaxOptimized<T: Quantized.Element>(_ x: [T], depth: Int, params
     return y
 }
 
-private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generator) throws {
+private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout SeededRandom) throws {
     let depth = random.int(1...120), rows = random.int(1...40)
     // Large scales put far elements below diffMin, small ones keep every element in the sum.
     let inputScale = random.scale(0.002, 2), beta = random.int(0...3) == 0 ? Float(random.scale(0.25, 4)) : 1
@@ -88,7 +74,7 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generat
 }
 
 @Test func optimizedSoftmaxEqualsReferenceOnRandomRows() throws {
-    var random = Generator(state: 11)
+    var random = SeededRandom(state: 11)
     for _ in 0..<60 {
         try checkSoftmax(Int8.self, random: &random)
         try checkSoftmax(UInt8.self, random: &random)
@@ -97,7 +83,7 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generat
 
 /// Big enough to be split across threads.
 @Test func optimizedSoftmaxEqualsReferenceWhenSplitAcrossThreads() throws {
-    var random = Generator(state: 12)
+    var random = SeededRandom(state: 12)
     let depth = 91, rows = 1000
     let input = Quantized.TensorQuantization(scale: 0.1, zeroPoint: 3)
     let output = Quantized.TensorQuantization(scale: 1.0 / 256, zeroPoint: -128)
@@ -128,7 +114,7 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout Generat
 
 enum OptimizedBinaryOp: CaseIterable { case add, mul }
 
-private func checkBinary<T: Quantized.Element>(_ op: OptimizedBinaryOp, _: T.Type, exhaustive: Bool, random: inout Generator) throws {
+private func checkBinary<T: Quantized.Element>(_ op: OptimizedBinaryOp, _: T.Type, exhaustive: Bool, random: inout SeededRandom) throws {
     let q1 = Quantized.TensorQuantization(scale: random.scale(0.005, 0.5), zeroPoint: random.zeroPoint(T.self))
     let q2 = Quantized.TensorQuantization(scale: random.scale(0.005, 0.5), zeroPoint: random.zeroPoint(T.self))
     let qy = Quantized.TensorQuantization(scale: random.scale(0.005, 1), zeroPoint: random.zeroPoint(T.self))
@@ -176,7 +162,7 @@ private func checkBinary<T: Quantized.Element>(_ op: OptimizedBinaryOp, _: T.Typ
 
 @Test(arguments: OptimizedBinaryOp.allCases)
 func optimizedBinaryEqualsReferenceOnEveryPairOfValues(op: OptimizedBinaryOp) throws {
-    var random = Generator(state: 21)
+    var random = SeededRandom(state: 21)
     for _ in 0..<6 {
         try checkBinary(op, Int8.self, exhaustive: true, random: &random)
         try checkBinary(op, UInt8.self, exhaustive: true, random: &random)
@@ -185,7 +171,7 @@ func optimizedBinaryEqualsReferenceOnEveryPairOfValues(op: OptimizedBinaryOp) th
 
 @Test(arguments: OptimizedBinaryOp.allCases)
 func optimizedBinaryEqualsReferenceOnRandomShapes(op: OptimizedBinaryOp) throws {
-    var random = Generator(state: 22)
+    var random = SeededRandom(state: 22)
     for _ in 0..<30 {
         try checkBinary(op, Int8.self, exhaustive: false, random: &random)
         try checkBinary(op, UInt8.self, exhaustive: false, random: &random)
@@ -207,7 +193,7 @@ private func checkQuantize<T: Quantized.Element>(_: T.Type, _ values: [Float], s
 }
 
 @Test func optimizedQuantizeEqualsReferenceOnHalvesExtremesAndRandomValues() throws {
-    var random = Generator(state: 31)
+    var random = SeededRandom(state: 31)
     // A power-of-two scale keeps x / scale exact, so the halves stay halves.
     let scale: Float = 0.125
     var edges: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 1e30, -1e30, .greatestFiniteMagnitude,
@@ -227,7 +213,7 @@ private func checkQuantize<T: Quantized.Element>(_: T.Type, _ values: [Float], s
 }
 
 private func checkRequantize<In: Quantized.Element, Out: Quantized.Element>(_: In.Type, _: Out.Type,
-                                                                            random: inout Generator) throws {
+                                                                            random: inout SeededRandom) throws {
     let qIn = Quantized.TensorQuantization(scale: random.scale(0.001, 1), zeroPoint: random.zeroPoint(In.self))
     let qOut = Quantized.TensorQuantization(scale: random.scale(0.001, 1), zeroPoint: random.zeroPoint(Out.self))
     let multiplier = try Quantized.requantizeMultiplier(input: qIn, output: qOut)
@@ -246,7 +232,7 @@ private func checkRequantize<In: Quantized.Element, Out: Quantized.Element>(_: I
 }
 
 @Test func optimizedRequantizeEqualsReferenceOnEveryValue() throws {
-    var random = Generator(state: 32)
+    var random = SeededRandom(state: 32)
     for _ in 0..<20 {
         try checkRequantize(UInt8.self, Int8.self, random: &random)
         try checkRequantize(Int8.self, UInt8.self, random: &random)
@@ -255,7 +241,7 @@ private func checkRequantize<In: Quantized.Element, Out: Quantized.Element>(_: I
     }
 }
 
-private func checkDequantize<T: Quantized.Element>(_: T.Type, random: inout Generator) throws {
+private func checkDequantize<T: Quantized.Element>(_: T.Type, random: inout SeededRandom) throws {
     let q = Quantized.TensorQuantization(scale: random.scale(1e-4, 10), zeroPoint: random.zeroPoint(T.self))
     let values = (0..<256).map { T(truncatingIfNeeded: $0) }
     var expected = [Float](repeating: 0, count: 256), actual = expected
@@ -269,7 +255,7 @@ private func checkDequantize<T: Quantized.Element>(_: T.Type, random: inout Gene
 }
 
 @Test func optimizedDequantizeEqualsReferenceBitForBit() throws {
-    var random = Generator(state: 33)
+    var random = SeededRandom(state: 33)
     for _ in 0..<20 {
         try checkDequantize(Int8.self, random: &random)
         try checkDequantize(UInt8.self, random: &random)
@@ -278,7 +264,7 @@ private func checkDequantize<T: Quantized.Element>(_: T.Type, random: inout Gene
 
 // MARK: - CONCATENATION
 
-private func checkConcatenation<T: Quantized.Element>(_: T.Type, random: inout Generator) throws {
+private func checkConcatenation<T: Quantized.Element>(_: T.Type, random: inout SeededRandom) throws {
     let rank = random.int(1...4)
     let axis = random.int(0...(rank - 1))
     var outputShape = (0..<rank).map { _ in random.int(1...6) }
@@ -321,7 +307,7 @@ private func checkConcatenation<T: Quantized.Element>(_: T.Type, random: inout G
 }
 
 @Test func optimizedConcatenationEqualsReferenceOnRandomShapes() throws {
-    var random = Generator(state: 41)
+    var random = SeededRandom(state: 41)
     for _ in 0..<60 {
         try checkConcatenation(Int8.self, random: &random)
         try checkConcatenation(UInt8.self, random: &random)
@@ -330,7 +316,7 @@ private func checkConcatenation<T: Quantized.Element>(_: T.Type, random: inout G
 
 // MARK: - PAD
 
-private func checkPad(elementSize: Int, padValue: [UInt8], random: inout Generator) throws {
+private func checkPad(elementSize: Int, padValue: [UInt8], random: inout SeededRandom) throws {
     let rank = random.int(0...4)
     let shape = (0..<rank).map { _ in random.int(0...5) == 0 ? 1 : random.int(1...7) }
     let before = (0..<rank).map { _ in random.int(0...1) == 0 ? 0 : random.int(0...3) }
@@ -353,7 +339,7 @@ private func checkPad(elementSize: Int, padValue: [UInt8], random: inout Generat
 }
 
 @Test func optimizedPadEqualsReferenceOnRandomShapes() throws {
-    var random = Generator(state: 51)
+    var random = SeededRandom(state: 51)
     for _ in 0..<100 {
         try checkPad(elementSize: 1, padValue: [UInt8(truncatingIfNeeded: random.next())], random: &random)
         try checkPad(elementSize: 4, padValue: [0, 0, 0, 0], random: &random)
@@ -370,7 +356,7 @@ private func checkPad(elementSize: Int, padValue: [UInt8], random: inout Generat
 
 @Test(arguments: [(false, false), (true, false), (false, true)])
 func optimizedResizeBilinearEqualsReferenceOnRandomShapes(alignCorners: Bool, halfPixelCenters: Bool) throws {
-    var random = Generator(state: 61)
+    var random = SeededRandom(state: 61)
     for _ in 0..<40 {
         // Some big enough to be split across threads.
         let big = random.int(0...4) == 0
