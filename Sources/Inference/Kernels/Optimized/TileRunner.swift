@@ -3,7 +3,7 @@
 /// `count` and `threads`, never on which thread runs them, so results do not depend on timing.
 public struct TileRunner: Sendable {
     public let threads: Int
-    private let pool: WorkerPool?
+    let pool: WorkerPool?
 
     public init(threads: Int) {
         self.threads = min(max(1, threads), WorkerPool.maximumThreads)
@@ -17,7 +17,7 @@ public struct TileRunner: Sendable {
             if count > 0 { body(0, count) }
             return
         }
-        let range = { (part: Int) in body(part * count / parts, (part + 1) * count / parts) }
+        func range(_ part: Int) { body(part * count / parts, (part + 1) * count / parts) }
         // The pool is busy when another interpreter uses it at the same moment or a body itself splits
         // work: run the same ranges here rather than wait.
         if pool?.run(parts: parts, range) != true {
