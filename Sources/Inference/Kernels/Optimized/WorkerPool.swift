@@ -142,9 +142,15 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             let current = ticket.load(ordering: .acquiring)
             if current >> 16 != generation { return current }
-            ck_cpu_relax()
             spins += 1
-            if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { break }
+            if spins & 63 == 0 {
+                if DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { break }
+                // On a busy machine let other runnable threads (e.g. the caller) have this core; on an
+                // idle one this returns at once.
+                sched_yield()
+            } else {
+                ck_cpu_relax()
+            }
         }
         pthread_mutex_lock(lock)
         sleepers.add(1, ordering: .sequentiallyConsistent)
