@@ -154,6 +154,18 @@ int32_t ck_softmax_q_sum(const void *row, int is_signed, int depth, int32_t top,
 void ck_softmax_q_output(const void *row, int is_signed, int depth, int32_t top, const int32_t *exponentials,
                          int32_t scale, int32_t exponent, void *output, ck_isa isa);
 
+// ---- Thread pool spin-wait hint (WorkerPool.swift) ----
+
+/// Tells the core this is a busy-wait loop (x86 PAUSE, arm64 YIELD) so a spinning worker yields
+/// pipeline resources to its sibling hyperthread and uses less power.
+static inline void ck_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
