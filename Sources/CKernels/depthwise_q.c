@@ -3,14 +3,34 @@
 // filter offset) over the taps inside the image (TFLite skips the others), then vector
 // requantization. The taps inside the image form a rectangle computed once per pixel, so the tap
 // loops have no bounds checks; for pixels whose window lies wholly inside the image (most of them)
-// the input offset's share is a per-channel constant folded into the starting accumulators.
+// the input offset's share is a per-channel constant folded into the starting accumulators. With
+// AVX-512, such interior pixels take 32 channels at a time and two taps per vpmaddwd (int16 inputs
+// times int16 filter pairs), half the multiplies of one vpmulld per tap.
 #include <string.h>
 #include "CKernels.h"
 #include "requantize_q.h"
 
 static inline int padded_channels(int channels) { return (channels + 15) / 16 * 16; }
 
-size_t ck_depthwise_q_packed_count(int taps, int channels) { return (size_t)(taps + 2) * padded_channels(channels); }
+static inline int pair_count(int taps) { return (taps + 1) / 2; }
+static inline int blocks32(int channels) { return (channels + 31) / 32; }
+
+/// The int32 rows, then the int16 tap pairs for vpmaddwd (pairs x 32-channel blocks x 32 lanes),
+/// then one flag: whether every tap fits int16 (only then may the pairs be used).
+static inline size_t pairs_start(int taps, int channels) { return (size_t)(taps + 2) * padded_channels(channels); }
+static inline size_t pairs_size(int taps, int channels) { return (size_t)pair_count(taps) * blocks32(channels) * 32; }
+
+size_t ck_depthwise_q_packed_count(int taps, int channels) {
+    return pairs_start(taps, channels) + pairs_size(taps, channels) + 1;
+}
+
+/// Channel of 32-bit lane `lane` (0..31) of a 32-channel block after _mm512_unpacklo/hi_epi16 of two
+/// rows of 32 int16 channels: the unpacks work within 128-bit lanes, so lanes 0..15 (lo) hold channels
+/// 0-3, 8-11, 16-19, 24-27 and lanes 16..31 (hi) the same plus 4.
+static inline int unpacked_channel(int lane) {
+    int half = lane / 16, j = lane % 16;
+    return 8 * (j / 4) + j % 4 + 4 * half;
+}
 
 void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
                          const int32_t *bias, int taps, int channels, int32_t *packed) {
@@ -30,6 +50,19 @@ void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offse
         // Interior pixels use every tap: the input offset's share, offset * sum of taps, is a constant.
         packed[(size_t)(taps + 1) * stride + c] = (int32_t)(b + (uint32_t)input_offset * filter_sum);
     }
+    int32_t *pairs = packed + pairs_start(taps, channels);
+    int fits = 1;
+    for (size_t i = 0; i < (size_t)taps * stride; i++) fits &= packed[i] >= INT16_MIN && packed[i] <= INT16_MAX;
+    for (int block = 0; block < blocks32(channels); block++)
+        for (int p = 0; p < pair_count(taps); p++)
+            for (int lane = 0; lane < 32; lane++) {
+                int c = block * 32 + unpacked_channel(lane);
+                int t0 = 2 * p, t1 = 2 * p + 1;
+                uint16_t f0 = c < channels ? (uint16_t)packed[(size_t)t0 * stride + c] : 0;
+                uint16_t f1 = c < channels && t1 < taps ? (uint16_t)packed[(size_t)t1 * stride + c] : 0;
+                pairs[((size_t)block * pair_count(taps) + p) * 32 + lane] = (int32_t)((uint32_t)f0 | (uint32_t)f1 << 16);
+            }
+    packed[pairs_start(taps, channels) + pairs_size(taps, channels)] = fits;
 }
 
 /// Filter taps [begin, end) whose input coordinate origin + tap * dilation lies in [0, size).
@@ -135,6 +168,63 @@ static inline void pixel_avx512(const pixel_taps *t, int rows, int columns, cons
     requantize_store16(acc, channels, rq, out, c, count);
 }
 
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline __m512i widen32(const uint8_t *p, const int is_signed) {
+    __m256i bytes = _mm256_loadu_si256((const __m256i *)p);
+    return is_signed ? _mm512_cvtepi8_epi16(bytes) : _mm512_cvtepu8_epi16(bytes);
+}
+
+/// 32 channels of one interior pixel with vpmaddwd: two taps per multiply, the int16 inputs of taps
+/// 2p and 2p + 1 interleaved per channel against the packed int16 filter pairs. Exact (every product
+/// and pair sum fits int32), so the wrapped int32 sums equal the reference's. `taps` is a constant in
+/// the 3x3 call, so the loop unrolls and the filter pairs stay in registers.
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void interior32_avx512(const uint8_t *first, const size_t *tap_offset, const int taps,
+                                     const __m512i *filter_pairs, const int32_t *start, int c,
+                                     const requant16_channels *low, const requant16_channels *high,
+                                     const ck_requant *rq, void *out, const int is_signed) {
+    __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+    for (int p = 0; p < (taps + 1) / 2; p++) {
+        __m512i a = widen32(first + tap_offset[2 * p], is_signed);
+        __m512i b = 2 * p + 1 < taps ? widen32(first + tap_offset[2 * p + 1], is_signed) : _mm512_setzero_si512();
+        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), filter_pairs[2 * p]));
+        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), filter_pairs[2 * p + 1]));
+    }
+    // Back to channel order (see unpacked_channel), then the starting accumulators (wrapping sums commute).
+    const __m512i first_half = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i second_half = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    __m512i acc0 = _mm512_add_epi32(_mm512_permutex2var_epi32(lo, first_half, hi), _mm512_loadu_si512(start + c));
+    __m512i acc1 = _mm512_add_epi32(_mm512_permutex2var_epi32(lo, second_half, hi), _mm512_loadu_si512(start + c + 16));
+    requantize_store16(acc0, low, rq, out, c, 16);
+    requantize_store16(acc1, high, rq, out, c + 16, 16);
+}
+
+/// One output row for a full block of 32 channels [c, c + 32): interior pixels through
+/// interior32_avx512, border pixels as two 16-channel blocks.
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void row_block32_avx512(const ck_window *w, const int32_t *filter, const pixel_taps *row_taps,
+                                      const size_t *tap_offset, const int taps, dw_steps s, int c,
+                                      __m512i input_offset, const ck_requant *rq, char *out_row, const int is_signed) {
+    const int all_taps = w->filter_height * w->filter_width;
+    const int32_t *pairs = filter + pairs_start(all_taps, s.channels) + (size_t)(c / 32) * pair_count(all_taps) * 32;
+    __m512i filter_pairs[2 * pair_count(taps)];
+    for (int i = 0; i < 2 * pair_count(taps); i++) filter_pairs[i] = _mm512_loadu_si512(pairs + 16 * i);
+    const requant16_channels low = requant16_prepare(rq, c), high = requant16_prepare(rq, c + 16);
+    for (int ox = 0; ox < w->output_width; ox++) {
+        const pixel_taps *t = &row_taps[ox];
+        const int32_t *start = start_row(w, filter, t);
+        void *out = out_row + (size_t)ox * s.channels;
+        if (is_interior(w, t)) {
+            interior32_avx512(t->first_row + c, tap_offset, taps, filter_pairs, start, c, &low, &high, rq, out,
+                              is_signed);
+        } else {
+            pixel_avx512(t, t->rows, t->columns, start, s, c, 0xFFFF, 16, input_offset, &low, rq, out, 1, is_signed);
+            pixel_avx512(t, t->rows, t->columns, start, s, c + 16, 0xFFFF, 16, input_offset, &high, rq, out, 1,
+                         is_signed);
+        }
+    }
+}
+
 /// Channel blocks outside, pixels of the output row inside, so each block's requantization constants
 /// are prepared once per row.
 __attribute__((target(CK_AVX512_Q), always_inline))
@@ -145,10 +235,24 @@ static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w
     const __m512i input_offset = _mm512_set1_epi32(rq->input_offset);
     const int three = w->filter_height == 3 && w->filter_width == 3;
     pixel_taps row_taps[w->output_width];
+    const int taps = w->filter_height * w->filter_width;
+    const int use_pairs = filter[pairs_start(taps, s.channels) + pairs_size(taps, s.channels)];
+    size_t tap_offset[taps];  // input offset of each tap from the window's first, for interior pixels
+    for (int t = 0; t < taps; t++)
+        tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
     for (int oy = row_begin; oy < row_end; oy++) {
         for (int ox = 0; ox < w->output_width; ox++) row_taps[ox] = taps_for(input, w, filter, oy, ox);
         char *out_row = (char *)output + (size_t)oy * w->output_width * s.channels;
-        for (int c = 0; c < s.channels; c += 16) {
+        int c = 0;
+        if (use_pairs)
+            for (; c + 32 <= s.channels; c += 32) {
+                if (three)
+                    row_block32_avx512(w, filter, row_taps, tap_offset, 9, s, c, input_offset, rq, out_row, is_signed);
+                else
+                    row_block32_avx512(w, filter, row_taps, tap_offset, taps, s, c, input_offset, rq, out_row,
+                                       is_signed);
+            }
+        for (; c < s.channels; c += 16) {
             int count = s.channels - c < 16 ? s.channels - c : 16;
             __mmask16 lanes = (__mmask16)((1u << count) - 1);
             const requant16_channels channels = requant16_prepare(rq, c);

@@ -165,6 +165,17 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
         }
     }
 
+    /// 3x3 depthwise with 32+ channels, the shape of the vpmaddwd path (two taps per multiply over
+    /// 32-channel blocks, 16-channel remainder), with ordinary and extreme zero points.
+    @Test func optimizedWideDepthwiseEqualsReference() throws {
+        var random = SeededRandom(state: 43)
+        for round in 0..<10 {
+            let wide = Shape(kernel: 3, inputChannels: random.int(32...100))
+            try check(Int8.self, depthwise: true, extreme: round % 2 == 1, shape: wide, random: &random)
+            try check(UInt8.self, depthwise: true, extreme: round % 2 == 1, shape: wide, random: &random)
+        }
+    }
+
     @Test func optimizedPointwiseConvolutionsEqualReference() throws {
         var random = SeededRandom(state: 41)
         for round in 0..<12 {
