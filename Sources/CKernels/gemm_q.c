@@ -89,6 +89,16 @@ void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, cons
     const uint8_t padding = (uint8_t)ck_gemm_q_padding(is_signed, input_offset);
     const uint8_t flip = is_signed ? 0x80 : 0;  // x ^ 0x80 == x + 128 for int8 bits
     const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
+    const int pointwise = w->filter_height == 1 && w->filter_width == 1 && w->stride_height == 1 && w->stride_width == 1
+        && w->pad_top == 0 && w->pad_left == 0 && w->output_width == w->input_width && row_length == channels;
+    if (pointwise) {
+        // 1x1 stride 1 with k a multiple of 4: the rows are the input pixels, flipped in one pass.
+        size_t first = (size_t)row_begin * w->output_width, count = (size_t)(row_end - row_begin) * w->output_width;
+        copy_flipped(rows, (const uint8_t *)input + first * channels, (int)(count * channels), flip);
+        if (row_sums)
+            for (size_t r = 0; r < count; r++) row_sums[r] = (int32_t)byte_sum(rows + r * row_length, row_length, avx2);
+        return;
+    }
     uint8_t *out = rows;
     for (int oy = row_begin; oy < row_end; oy++) {
         for (int ox = 0; ox < w->output_width; ox++, out += row_length) {
@@ -164,53 +174,110 @@ static void block_portable_q(const gemm_q_args *g, int row0, int row1, int panel
 }
 
 #if defined(__x86_64__)
-#define MR_VNNI 12
+#define MR_VNNI 12      // rows of a two-panel tile (24 accumulators)
+#define MR_VNNI_MAX 24  // rows of a one-panel tile
 #define MR_AVX2 2
 
 static inline void row_pointers(const gemm_q_args *g, int row, int rows, int count, const uint8_t **ap) {
     for (int r = 0; r < count; r++) ap[r] = g->a + (ptrdiff_t)(row + (r < rows ? r : rows - 1)) * g->lda;
 }
 
-__attribute__((target(CK_AVX512_Q ",avx512vnni")))
-static void block_vnni_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+/// requantize16 for 16 channels with no left shift and no INT32_MIN significand (as TFLite's
+/// QuantizeMultiplier gives for multipliers below one, i.e. nearly every layer): the shift by zero and
+/// the INT32_MIN * INT32_MIN saturation are then no-ops, skipped in this small-K-dominant epilogue.
+__attribute__((target(CK_AVX512_Q)))
+static inline __m512i requantize16_right_only(__m512i x, __m512i odd_significand, const requant16_channels *c,
+                                              const ck_requant *rq) {
+    const __m512i one = _mm512_set1_epi32(1), nudge = _mm512_set1_epi64(1LL << 30);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->significand), nudge);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), odd_significand), nudge);
+    __m512i high = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
+    const __m512i remainder = _mm512_and_si512(high, c->mask);
+    const __m512i threshold = _mm512_mask_add_epi32(c->threshold, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), c->threshold, one);
+    __m512i value = _mm512_srav_epi32(high, c->right);
+    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, one);
+    value = _mm512_add_epi32(value, _mm512_set1_epi32(rq->output_offset));
+    value = _mm512_max_epi32(value, _mm512_set1_epi32(rq->activation_min));
+    return _mm512_min_epi32(value, _mm512_set1_epi32(rq->activation_max));
+}
+
+__attribute__((target(CK_AVX512_Q)))
+static inline int right_shift_only(const requant16_channels *c) {
+    return _mm512_test_epi32_mask(c->left, c->left) == 0
+        && _mm512_cmpeq_epi32_mask(c->significand, _mm512_set1_epi32(INT32_MIN)) == 0;
+}
+
+__attribute__((target(CK_AVX512_Q)))
+static inline void store16(__m512i value, void *out, int first, int count) {
+    __mmask16 lanes = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+    _mm512_mask_cvtepi32_storeu_epi8((char *)out + first, lanes, value);  // in range after the clamp
+}
+
+/// One register tile: `mr` rows (`rows` of them real) times `width` (1 or 2) 16-channel panels from panel
+/// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
+/// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
+__attribute__((target(CK_AVX512_Q ",avx512vnni"), always_inline))
+static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr) {
     const int quads = ck_gemm_q_depth(g->k) / 4;
     const size_t stride = panel_bytes(g->k);
-    for (int row = row0; row < row1; row += MR_VNNI) {
-        const uint8_t *ap[MR_VNNI];
-        int rows = row1 - row < MR_VNNI ? row1 - row : MR_VNNI;
-        row_pointers(g, row, rows, MR_VNNI, ap);
-        for (int p = panel0; p < panel1; p += 2) {
-            int two = p + 1 < panel1;
-            const int8_t *w0 = g->packed + (size_t)p * stride, *w1 = two ? w0 + stride : w0;
-            // Fully unrolled row loops keep the 24 accumulators in registers.
-            __m512i acc0[MR_VNNI], acc1[MR_VNNI];
+    const uint8_t *ap[MR_VNNI_MAX];
+    row_pointers(g, row, rows, mr, ap);
+    const int8_t *w0 = g->packed + (size_t)p * stride, *w1 = width == 2 ? w0 + stride : w0;
+    const int first = p * CK_PANEL_WIDTH, cols = g->n - first;
+    // The accumulators start at the per-channel (and per-row) corrections: wrapping int32 sums, so
+    // adding them first gives the same bits as adding them last.
+    const __m512i terms0 = _mm512_loadu_si512(g->column_terms + first);
+    const __m512i terms1 = width == 2 ? _mm512_loadu_si512(g->column_terms + first + CK_PANEL_WIDTH) : terms0;
+    __m512i acc0[MR_VNNI_MAX], acc1[MR_VNNI_MAX];
 #pragma clang loop unroll(full)
-            for (int r = 0; r < MR_VNNI; r++) acc0[r] = acc1[r] = _mm512_setzero_si512();
-            for (int q = 0; q < quads; q++) {
-                __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64), v1 = _mm512_loadu_si512(w1 + (size_t)q * 64);
+    for (int r = 0; r < mr; r++) {
+        __m512i extra = _mm512_set1_epi32(row_term(g, row + (r < rows ? r : rows - 1)));
+        acc0[r] = _mm512_add_epi32(terms0, extra);
+        if (width == 2) acc1[r] = _mm512_add_epi32(terms1, extra);
+    }
+    for (int q = 0; q < quads; q++) {
+        __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64), v1 = width == 2 ? _mm512_loadu_si512(w1 + (size_t)q * 64) : v0;
 #pragma clang loop unroll(full)
-                for (int r = 0; r < MR_VNNI; r++) {
-                    int32_t quad;
-                    memcpy(&quad, ap[r] + 4 * q, sizeof quad);
-                    __m512i x = _mm512_set1_epi32(quad);
-                    acc0[r] = _mm512_dpbusd_epi32(acc0[r], x, v0);
-                    acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, v1);
-                }
-            }
-            int first = p * CK_PANEL_WIDTH, cols = g->n - first;
-            __m512i terms0 = _mm512_loadu_si512(g->column_terms + first);
-            __m512i terms1 = two ? _mm512_loadu_si512(g->column_terms + first + CK_PANEL_WIDTH) : terms0;
-            requant16_channels channels0 = requant16_prepare(g->rq, first);
-            requant16_channels channels1 = requant16_prepare(g->rq, two ? first + CK_PANEL_WIDTH : first);
-            for (int r = 0; r < rows; r++) {
-                __m512i extra = _mm512_set1_epi32(row_term(g, row + r));
-                void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
-                requantize_store16(_mm512_add_epi32(acc0[r], _mm512_add_epi32(terms0, extra)), &channels0, g->rq, out,
-                                   first, cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
-                if (two)
-                    requantize_store16(_mm512_add_epi32(acc1[r], _mm512_add_epi32(terms1, extra)), &channels1, g->rq, out,
-                                       first + CK_PANEL_WIDTH, cols - CK_PANEL_WIDTH < CK_PANEL_WIDTH ? cols - CK_PANEL_WIDTH : CK_PANEL_WIDTH);
-            }
+        for (int r = 0; r < mr; r++) {
+            int32_t quad;
+            memcpy(&quad, ap[r] + 4 * q, sizeof quad);
+            __m512i x = _mm512_set1_epi32(quad);
+            acc0[r] = _mm512_dpbusd_epi32(acc0[r], x, v0);
+            if (width == 2) acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, v1);
+        }
+    }
+    requant16_channels channels0 = requant16_prepare(g->rq, first);
+    requant16_channels channels1 = requant16_prepare(g->rq, width == 2 ? first + CK_PANEL_WIDTH : first);
+    if (right_shift_only(&channels0) && (width == 1 || right_shift_only(&channels1))) {
+        const __m512i odd0 = _mm512_srli_epi64(channels0.significand, 32), odd1 = _mm512_srli_epi64(channels1.significand, 32);
+        for (int r = 0; r < rows; r++) {
+            void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
+            store16(requantize16_right_only(acc0[r], odd0, &channels0, g->rq), out, first,
+                    cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
+            if (width == 2)
+                store16(requantize16_right_only(acc1[r], odd1, &channels1, g->rq), out, first + CK_PANEL_WIDTH,
+                        cols - CK_PANEL_WIDTH < CK_PANEL_WIDTH ? cols - CK_PANEL_WIDTH : CK_PANEL_WIDTH);
+        }
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
+        requantize_store16(acc0[r], &channels0, g->rq, out, first, cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
+        if (width == 2)
+            requantize_store16(acc1[r], &channels1, g->rq, out, first + CK_PANEL_WIDTH,
+                               cols - CK_PANEL_WIDTH < CK_PANEL_WIDTH ? cols - CK_PANEL_WIDTH : CK_PANEL_WIDTH);
+    }
+}
+
+__attribute__((target(CK_AVX512_Q ",avx512vnni")))
+static void block_vnni_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+    for (int p = panel0; p < panel1; p += 2) {
+        if (p + 1 < panel1) {
+            for (int row = row0; row < row1; row += MR_VNNI)
+                tile_vnni_q(g, row, row1 - row < MR_VNNI ? row1 - row : MR_VNNI, p, 2, MR_VNNI);
+        } else {
+            for (int row = row0; row < row1; row += MR_VNNI_MAX)
+                tile_vnni_q(g, row, row1 - row < MR_VNNI_MAX ? row1 - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX);
         }
     }
 }
