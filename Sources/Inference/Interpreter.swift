@@ -14,8 +14,18 @@ public final class Interpreter {
         case float16OnTheFly = "float16-on-the-fly"
     }
 
+    /// Which kernel set runs the operators.
+    public enum KernelSet: String, Sendable, CaseIterable {
+        /// The optimized kernels where one applies (the default), else the reference kernel.
+        case optimized
+        /// Only the reference kernels (Kernels/Float, Kernels/Quantized): the oracle, bit-exact with
+        /// TFLite's reference kernels, for whole-model comparisons.
+        case reference
+    }
+
     public struct Options: Sendable {
         public var weightPrecision: WeightPrecision
+        public var kernels: KernelSet
         /// Planning fails beyond this many activation bytes, so a corrupt file cannot make us allocate
         /// absurd amounts (real SSD models need tens of MB).
         public var maxArenaBytes: Int
@@ -26,8 +36,9 @@ public final class Interpreter {
         public static let defaultMaxArenaBytes = 2 << 30
 
         public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes,
-                    threads: Int = 1) {
+                    threads: Int = 1, kernels: KernelSet = .optimized) {
             self.weightPrecision = weightPrecision
+            self.kernels = kernels
             self.maxArenaBytes = maxArenaBytes
             self.threads = max(1, threads)
         }
@@ -134,7 +145,8 @@ public final class Interpreter {
             let binding = OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
                                           outputs: outputs, customOptions: custom)
             do {
-                kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads))
+                kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads,
+                                                           optimized: options.kernels == .optimized))
                 kernelOperatorNames.append(name)
             } catch let error as KernelError {
                 problems.append("operator \(opIndex) (\(name)): \(error.message)")

@@ -9,10 +9,11 @@ enum OperatorDispatch {
     /// Throws only for what the data can get wrong at run time (e.g. NaN boxes in the post-process op).
     typealias Kernel = () throws -> Void
 
-    /// `threads`: how many threads the optimized kernels split their work across.
-    static func kernel(for b: OperatorBinding, threads: Int = 1) throws -> Kernel {
-        if let optimized = try optimizedKernel(for: b, threads: threads) { return optimized }
-        if let layer = try optimizedLayerKernel(for: b, threads: threads) { return layer }
+    /// `threads`: how many threads the optimized kernels split their work across; `optimized: false`
+    /// runs only the reference kernels.
+    static func kernel(for b: OperatorBinding, threads: Int = 1, optimized: Bool = true) throws -> Kernel {
+        if optimized, let kernel = try optimizedKernel(for: b, threads: threads) { return kernel }
+        if optimized, let layer = try optimizedLayerKernel(for: b, threads: threads) { return layer }
         if let quantized = try quantizedKernel(for: b) { return quantized }
         switch b.name {
         case "CONV_2D": return try conv2D(b)

@@ -44,6 +44,9 @@ struct InvokeCommand: ParsableCommand {
     @Option(name: .customLong("weights"), help: "How convolutions read float16 weights: widened to float32 at load, or on the fly.")
     var weightPrecision: Interpreter.WeightPrecision = .float32
 
+    @Option(name: .long, help: "Kernel set: optimized (default) or reference (the oracle kernels, bit-exact with TFLite's reference kernels).")
+    var kernels: Interpreter.KernelSet = .optimized
+
     @Flag(name: .long, help: "Print the output shapes and the arena size.")
     var verbose = false
 
@@ -57,7 +60,7 @@ struct InvokeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = Interpreter.Options(weightPrecision: weightPrecision)
+        let options = Interpreter.Options(weightPrecision: weightPrecision, kernels: kernels)
         if let image {
             try runImage(image, options: options)
             return

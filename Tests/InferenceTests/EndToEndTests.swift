@@ -37,6 +37,23 @@ func personDetectorMatchesLiteRT(precision: String, weights: Interpreter.WeightP
     }
 }
 
+/// With only the reference kernels (the oracle), the whole graph equals LiteRT's reference kernels bit
+/// for bit: same float operations in the same order. The optimized kernels (above) sum in another
+/// order with fused multiply-adds, so they agree only within the tolerance.
+@Test(arguments: ["fp32", "fp16"])
+func referenceKernelsEqualLiteRTReferenceKernelsExactly(precision: String) throws {
+    let model = try SharedModels.load(SharedModels.person(precision))
+    let interpreter = try Interpreter(model: model, options: .init(kernels: .reference))
+    for image in images {
+        try interpreter.setInput(0, floats: try input(image))
+        try interpreter.invoke()
+        for index in interpreter.outputs.indices {
+            let expected = try NumPyArray(contentsOf: Fixtures.url("e2e_\(image)_\(precision)_\(index).npy"))
+            #expect(interpreter.output(index).bytes == expected.bytes, "\(precision) \(image) output \(index)")
+        }
+    }
+}
+
 @Test func repeatedInvocationsGiveIdenticalOutputs() throws {
     let interpreter = try Interpreter(model: try SharedModels.load(SharedModels.person("fp32")))
     try interpreter.setInput(0, floats: try input(images[0]))

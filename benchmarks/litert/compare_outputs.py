@@ -71,6 +71,8 @@ def main():
     parser.add_argument("--resolver", choices=["builtin_ref", "default"], default="builtin_ref",
                         help="LiteRT kernels: reference kernels (default) or the default XNNPACK path")
     parser.add_argument("--weights", default="float32", help="ssd-energy invoke --weights value")
+    parser.add_argument("--kernels", choices=["optimized", "reference"], default="optimized",
+                        help="ssd-energy invoke --kernels value: our optimized kernels (default) or our reference kernels")
     parser.add_argument("--models", nargs="*", default=MODELS)
     args = parser.parse_args()
 
@@ -102,7 +104,8 @@ def main():
                 expected = [litert.get_tensor(o["index"]) for o in outs]
                 out_dir = os.path.join(work, "out")
                 subprocess.run([args.ssd_energy, "invoke", "--model", model_path, "--input-npy", input_npy,
-                                "--outputs", out_dir, "--weights", args.weights], check=True)
+                                "--outputs", out_dir, "--weights", args.weights, "--kernels", args.kernels],
+                               check=True)
                 ours = [np.load(os.path.join(out_dir, f"output_{i}.npy")) for i in range(len(outs))]
                 image_rel = 0.0
                 for i, (a, b) in enumerate(zip(ours, expected)):
@@ -126,7 +129,7 @@ def main():
                     print(f"{name} {os.path.basename(path)}: detections differ ({len(ob)} vs {len(eb)})")
             ok = bad_elements == 0 and detection_mismatches == 0
             failed |= not ok
-            print(f"{name} [{args.weights}] vs LiteRT {args.resolver}: {len(images)} images, "
+            print(f"{name} [{args.weights}, {args.kernels} kernels] vs LiteRT {args.resolver}: {len(images)} images, "
                   f"max abs err {max_abs:.3g}, max rel err {max_rel:.3g} (worst {worst}), "
                   f"{bad_elements} elements over tolerance {args.tolerance:g}, "
                   f"{detection_mismatches} images with different detections -> {'OK' if ok else 'MISMATCH'}")
