@@ -188,29 +188,17 @@ static inline void row_pointers(const gemm_q_args *g, int row, int rows, int cou
 __attribute__((target(CK_AVX512_Q)))
 static inline __m512i requantize16_right_only(__m512i x, __m512i odd_significand, const requant16_channels *c,
                                               const ck_requant *rq) {
-    const __m512i one = _mm512_set1_epi32(1), nudge = _mm512_set1_epi64(1LL << 30);
+    const __m512i nudge = _mm512_set1_epi64(1LL << 30);
     __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, c->significand), nudge);
     __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), odd_significand), nudge);
     __m512i high = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
-    const __m512i remainder = _mm512_and_si512(high, c->mask);
-    const __m512i threshold = _mm512_mask_add_epi32(c->threshold, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), c->threshold, one);
-    __m512i value = _mm512_srav_epi32(high, c->right);
-    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, one);
-    value = _mm512_add_epi32(value, _mm512_set1_epi32(rq->output_offset));
-    value = _mm512_max_epi32(value, _mm512_set1_epi32(rq->activation_min));
-    return _mm512_min_epi32(value, _mm512_set1_epi32(rq->activation_max));
+    return requantize16_finish(high, c, rq);
 }
 
 __attribute__((target(CK_AVX512_Q)))
 static inline int right_shift_only(const requant16_channels *c) {
     return _mm512_test_epi32_mask(c->left, c->left) == 0
         && _mm512_cmpeq_epi32_mask(c->significand, _mm512_set1_epi32(INT32_MIN)) == 0;
-}
-
-__attribute__((target(CK_AVX512_Q)))
-static inline void store16(__m512i value, void *out, int first, int count) {
-    __mmask16 lanes = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-    _mm512_mask_cvtepi32_storeu_epi8((char *)out + first, lanes, value);  // in range after the clamp
 }
 
 /// One register tile: `mr` rows (`rows` of them real) times `width` (1 or 2) 16-channel panels from panel

@@ -52,6 +52,20 @@ static inline requant16_channels requant16_prepare(const ck_requant *rq, int fir
 }
 
 /// Requantized, offset and clamped int32 values of 16 accumulators.
+/// The last steps of requantization from the doubled high product `high`: RoundingDivideByPOT by the
+/// channel's right shift (the threshold is one higher for negative values), output offset, clamp.
+__attribute__((target(CK_AVX512_Q)))
+static inline __m512i requantize16_finish(__m512i high, const requant16_channels *c, const ck_requant *rq) {
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i remainder = _mm512_and_si512(high, c->mask);
+    const __m512i threshold = _mm512_mask_add_epi32(c->threshold, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), c->threshold, one);
+    __m512i value = _mm512_srav_epi32(high, c->right);
+    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, one);
+    value = _mm512_add_epi32(value, _mm512_set1_epi32(rq->output_offset));
+    value = _mm512_max_epi32(value, _mm512_set1_epi32(rq->activation_min));
+    return _mm512_min_epi32(value, _mm512_set1_epi32(rq->activation_max));
+}
+
 __attribute__((target(CK_AVX512_Q)))
 static inline __m512i requantize16(__m512i acc, const requant16_channels *c, const ck_requant *rq) {
     const __m512i one = _mm512_set1_epi32(1);
@@ -65,23 +79,21 @@ static inline __m512i requantize16(__m512i acc, const requant16_channels *c, con
     // Only INT32_MIN * INT32_MIN (2^62) yields INT32_MIN here (every other product is > -2^62 + 2^31):
     // minus one wraps it to the saturated INT32_MAX.
     high = _mm512_mask_sub_epi32(high, _mm512_cmpeq_epi32_mask(high, _mm512_set1_epi32(INT32_MIN)), high, one);
-    // RoundingDivideByPOT(high, right): the threshold is one higher for negative values.
-    const __m512i remainder = _mm512_and_si512(high, c->mask);
-    const __m512i threshold = _mm512_mask_add_epi32(c->threshold, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), c->threshold, one);
-    __m512i value = _mm512_srav_epi32(high, c->right);
-    value = _mm512_mask_add_epi32(value, _mm512_cmpgt_epi32_mask(remainder, threshold), value, one);
-    value = _mm512_add_epi32(value, _mm512_set1_epi32(rq->output_offset));
-    value = _mm512_max_epi32(value, _mm512_set1_epi32(rq->activation_min));
-    return _mm512_min_epi32(value, _mm512_set1_epi32(rq->activation_max));
+    return requantize16_finish(high, c, rq);
+}
+
+/// Stores `count` (<= 16) requantized channels starting at `first` into the 8-bit row `out`.
+__attribute__((target(CK_AVX512_Q)))
+static inline void store16(__m512i value, void *out, int first, int count) {
+    __mmask16 lanes = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+    _mm512_mask_cvtepi32_storeu_epi8((char *)out + first, lanes, value);  // in range after the clamp
 }
 
 /// Requantizes and stores `count` (<= 16) channels starting at `first` into the 8-bit row `out`.
 __attribute__((target(CK_AVX512_Q)))
 static inline void requantize_store16(__m512i acc, const requant16_channels *c, const ck_requant *rq, void *out,
                                       int first, int count) {
-    __m512i value = requantize16(acc, c, rq);
-    __mmask16 lanes = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-    _mm512_mask_cvtepi32_storeu_epi8((char *)out + first, lanes, value);  // in range after the clamp
+    store16(requantize16(acc, c, rq), out, first, count);
 }
 
 /// 8-lane AVX2 versions.
