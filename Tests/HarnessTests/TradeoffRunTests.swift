@@ -139,8 +139,10 @@ import Telemetry
         #expect(!report.contains("measured: "))
     }
 
-    @Test func unavailableEnergyIsNeverWrittenAsZero() throws {
-        let machine = try SimulatedMachine(zones: [], thermalZone: false)
+    /// Runs one configuration on `machine`, expects no energy figure, and hands `check` the result, the
+    /// reason given for the missing energy and the output folder (removed afterwards).
+    func withUnavailableEnergyRun(machine: SimulatedMachine,
+                                  _ check: (ConfigurationResult, String, URL) throws -> Void) throws {
         let output = scratchOutput()
         defer { try? FileManager.default.removeItem(at: output) }
         let (_, results, _) = try runOneConfiguration(machine: machine, output: output)
@@ -150,51 +152,49 @@ import Telemetry
             Issue.record("expected unavailable, got \(result.energySource)")
             return
         }
-        #expect(reason.contains("no RAPL powercap zones"))
+        try check(result, reason, output)
+    }
 
-        let rows = try CSVTable.parse(try String(contentsOf: output.appendingPathComponent("tradeoff.csv"), encoding: .utf8),
-                                      file: "tradeoff.csv")
-        let row = Dictionary(uniqueKeysWithValues: zip(rows[0], rows[1]))
-        #expect(row["energy_source"]?.hasPrefix("unavailable: no RAPL powercap zones") == true)
-        for column in ["joules_per_inference", "joules_above_idle_per_inference", "average_power_w",
-                       "energy_delay_product_js", "flops_per_inference", "llc_read_misses_per_inference"] {
-            #expect(row[column] == "", "\(column) should be empty, not \(row[column] ?? "missing")")
+    @Test func unavailableEnergyIsNeverWrittenAsZero() throws {
+        try withUnavailableEnergyRun(machine: try SimulatedMachine(zones: [], thermalZone: false)) { _, reason, output in
+            #expect(reason.contains("no RAPL powercap zones"))
+
+            let rows = try CSVTable.parse(try String(contentsOf: output.appendingPathComponent("tradeoff.csv"), encoding: .utf8),
+                                          file: "tradeoff.csv")
+            let row = Dictionary(uniqueKeysWithValues: zip(rows[0], rows[1]))
+            #expect(row["energy_source"]?.hasPrefix("unavailable: no RAPL powercap zones") == true)
+            for column in ["joules_per_inference", "joules_above_idle_per_inference", "average_power_w",
+                           "energy_delay_product_js", "flops_per_inference", "llc_read_misses_per_inference"] {
+                #expect(row[column] == "", "\(column) should be empty, not \(row[column] ?? "missing")")
+            }
+            #expect(row["latency_median_ms"] == "10.0")
+            #expect(row["coco_AP"] == "0.25")
+
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("summary.json")))
+                as? [String: Any]
+            let configurations = try #require(summary?["configurations"] as? [[String: Any]])
+            #expect(configurations[0]["joulesPerInference"] is NSNull)
+            let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
+            #expect(report.contains("**No energy measurement on this machine**: no RAPL powercap zones"))
+            #expect(report.contains("| ssd_int8@1t | int8 | 1 | 0.25 | unavailable | unavailable | unavailable |"))
+            // Energy plots become time plots.
+            let plots = try FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent("plots").path).sorted()
+            #expect(plots == ["latency-over-time.svg", "map-vs-latency.svg"])
         }
-        #expect(row["latency_median_ms"] == "10.0")
-        #expect(row["coco_AP"] == "0.25")
-
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("summary.json")))
-            as? [String: Any]
-        let configurations = try #require(summary?["configurations"] as? [[String: Any]])
-        #expect(configurations[0]["joulesPerInference"] is NSNull)
-        let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.contains("**No energy measurement on this machine**: no RAPL powercap zones"))
-        #expect(report.contains("| ssd_int8@1t | int8 | 1 | 0.25 | unavailable | unavailable | unavailable |"))
-        // Energy plots become time plots.
-        let plots = try FileManager.default.contentsOfDirectory(atPath: output.appendingPathComponent("plots").path).sorted()
-        #expect(plots == ["latency-over-time.svg", "map-vs-latency.svg"])
     }
 
     @Test func aCounterThatNeverAdvancesIsNoEnergyFigure() throws {
         // A VM's perf power PMU stub: the file exists and opens, but reads the same value forever.
         let stub = SimulatedMachine.Zone(directory: "intel-rapl:0", name: "package-0", idleWatts: 0, busyWatts: 0)
-        let machine = try SimulatedMachine(zones: [stub], thermalZone: false)
-        let output = scratchOutput()
-        defer { try? FileManager.default.removeItem(at: output) }
-        let (_, results, _) = try runOneConfiguration(machine: machine, output: output)
-        let result = try #require(results.first)
-        #expect(result.joulesPerInference == nil)
-        guard case let .unavailable(reason, _) = result.energySource else {
-            Issue.record("expected unavailable, got \(result.energySource)")
-            return
-        }
-        #expect(reason.contains("not advancing"))
-        for repetition in result.repetitions {
-            for domain in repetition.domains {
-                #expect(domain.windowMicrojoules == 0)
-                #expect(domain.joulesPerInference == nil, "a stuck zero must not become 0 J per inference")
-                #expect(domain.aboveIdleJoulesPerInference == nil)
-                #expect(domain.fault?.contains("not advancing") == true)
+        try withUnavailableEnergyRun(machine: try SimulatedMachine(zones: [stub], thermalZone: false)) { result, reason, _ in
+            #expect(reason.contains("not advancing"))
+            for repetition in result.repetitions {
+                for domain in repetition.domains {
+                    #expect(domain.windowMicrojoules == 0)
+                    #expect(domain.joulesPerInference == nil, "a stuck zero must not become 0 J per inference")
+                    #expect(domain.aboveIdleJoulesPerInference == nil)
+                    #expect(domain.fault?.contains("not advancing") == true)
+                }
             }
         }
     }
