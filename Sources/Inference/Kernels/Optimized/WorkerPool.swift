@@ -90,7 +90,9 @@ final class WorkerPool: @unchecked Sendable {
     private func run(of thread: Int) -> UnsafeMutablePointer<Atomic<Int>> { runs + thread * Self.runStride }
 
     /// Calls `body(part)` once for every part in [0, parts), spread over the caller and the workers, and
-    /// returns when all are done. Returns false without calling anything if another caller owns the pool.
+    /// returns when all are done. Thread t (the caller is 0) starts on parts
+    /// [t * parts / threads, (t + 1) * parts / threads). Returns false without calling anything if another
+    /// caller owns the pool.
     func run(parts: Int, _ body: (Int) -> Void) -> Bool {
         precondition(parts >= 1 && parts <= Self.maximumParts)
         guard owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
