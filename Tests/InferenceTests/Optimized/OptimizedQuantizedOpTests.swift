@@ -217,18 +217,24 @@ private func checkRequantize<In: Quantized.Element, Out: Quantized.Element>(_: I
     let qIn = Quantized.TensorQuantization(scale: random.scale(0.001, 1), zeroPoint: random.zeroPoint(In.self))
     let qOut = Quantized.TensorQuantization(scale: random.scale(0.001, 1), zeroPoint: random.zeroPoint(Out.self))
     let multiplier = try Quantized.requantizeMultiplier(input: qIn, output: qOut)
+    // Every byte value, then enough random ones (above TileRunner.smallestElementwiseSplit) that the
+    // multi-threaded kernel splits the tensor.
     let values = (0..<256).map { In(truncatingIfNeeded: $0) }
-    var expected = [Out](repeating: 0, count: 256), actual = expected
+        + (0..<20_000).map { _ in In(truncatingIfNeeded: random.zeroPoint(UInt8.self)) }
+    var expected = [Out](repeating: 0, count: values.count)
     try values.withUnsafeBufferPointer { x in
         try expected.withUnsafeMutableBufferPointer {
             try Quantized.requantize(x, inputZeroPoint: qIn.zeroPoint, output: $0, outputZeroPoint: qOut.zeroPoint,
                                      multiplier: multiplier)
         }
-        let kernel = OptimizedQuantizedKernels.Requantize<In, Out>(
-            inputZeroPoint: qIn.zeroPoint, outputZeroPoint: qOut.zeroPoint, multiplier: multiplier)
-        actual.withUnsafeMutableBufferPointer { kernel.run(x.baseAddress!, output: $0.baseAddress!, count: 256) }
+        for threads in [1, 3] {
+            let kernel = OptimizedQuantizedKernels.Requantize<In, Out>(
+                inputZeroPoint: qIn.zeroPoint, outputZeroPoint: qOut.zeroPoint, multiplier: multiplier, threads: threads)
+            var actual = [Out](repeating: 0, count: values.count)
+            actual.withUnsafeMutableBufferPointer { kernel.run(x.baseAddress!, output: $0.baseAddress!, count: values.count) }
+            #expect(firstDifference(actual, expected) == nil, "\(In.self) \(qIn) -> \(Out.self) \(qOut) threads \(threads)")
+        }
     }
-    #expect(firstDifference(actual, expected) == nil, "\(In.self) \(qIn) -> \(Out.self) \(qOut)")
 }
 
 @Test func optimizedRequantizeEqualsReferenceOnEveryValue() throws {

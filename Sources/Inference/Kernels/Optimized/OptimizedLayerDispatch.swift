@@ -104,7 +104,8 @@ extension OperatorDispatch {
                   let multiplier = try? Quantized.requantizeMultiplier(input: xq, output: yq) else { return nil }
             func from<In: Quantized.Element>(_: In.Type) -> Kernel {
                 let requantize = OptimizedQuantizedKernels.Requantize<In, Out>(
-                    inputZeroPoint: xq.zeroPoint, outputZeroPoint: yq.zeroPoint, multiplier: multiplier)
+                    inputZeroPoint: xq.zeroPoint, outputZeroPoint: yq.zeroPoint, multiplier: multiplier,
+                    threads: threads)
                 let input = x.data.assumingMemoryBound(to: In.self)
                 return { requantize.run(input, output: output, count: count) }
             }

@@ -28,8 +28,7 @@ extension OptimizedQuantizedKernels {
         public func run(_ first: UnsafePointer<T>, _ second: UnsafePointer<T>, output: UnsafeMutablePointer<T>,
                         count: Int) {
             let table = results.entries
-            // Splitting only pays off above tens of thousands of elements.
-            let parallel = count >= 65536 ? runner : TileRunner(threads: 1)
+            let parallel = count >= TileRunner.smallestElementwiseSplit ? runner : TileRunner(threads: 1)
             parallel.run(count) { begin, end in
                 for i in begin..<end {
                     output[i] = table[first[i].tableIndex << 8 | second[i].tableIndex]

@@ -18,8 +18,7 @@ extension OptimizedQuantizedKernels {
 
         public func run(_ input: UnsafePointer<Float>, output: UnsafeMutablePointer<T>, count: Int) {
             let (scale, zeroPoint) = (self.scale, self.zeroPoint)
-            // Splitting only pays off above tens of thousands of elements.
-            let parallel = count >= 65536 ? runner : TileRunner(threads: 1)
+            let parallel = count >= TileRunner.smallestElementwiseSplit ? runner : TileRunner(threads: 1)
             parallel.run(count) { begin, end in
                 for i in begin..<end {
                     let scaled = input[i] / scale
@@ -43,8 +42,10 @@ extension OptimizedQuantizedKernels {
     /// evaluated once per possible input at load.
     public struct Requantize<In: Quantized.Element, Out: Quantized.Element>: Sendable {
         let results: KernelTable<Out>
+        let runner: TileRunner
 
-        public init(inputZeroPoint: Int32, outputZeroPoint: Int32, multiplier: Quantized.Multiplier) {
+        public init(inputZeroPoint: Int32, outputZeroPoint: Int32, multiplier: Quantized.Multiplier, threads: Int) {
+            runner = TileRunner(threads: threads)
             results = KernelTable(count: 256) { index in
                 let value = Quantized.multiplyByQuantizedMultiplier(In.fromTableIndex(index).widened &- inputZeroPoint,
                                                                     multiplier) &+ outputZeroPoint
@@ -54,7 +55,10 @@ extension OptimizedQuantizedKernels {
 
         public func run(_ input: UnsafePointer<In>, output: UnsafeMutablePointer<Out>, count: Int) {
             let table = results.entries
-            for i in 0..<count { output[i] = table[input[i].tableIndex] }
+            let parallel = count >= TileRunner.smallestElementwiseSplit ? runner : TileRunner(threads: 1)
+            parallel.run(count) { begin, end in
+                for i in begin..<end { output[i] = table[input[i].tableIndex] }
+            }
         }
     }
 }

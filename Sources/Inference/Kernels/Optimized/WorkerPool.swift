@@ -10,30 +10,46 @@ import Darwin
 
 /// Persistent `threads - 1` worker threads; the calling thread takes parts too. One pool per thread
 /// count for the whole process (`shared(threads:)`), so kernels and interpreters never create threads.
+///
+/// A job's parts are dealt out as one contiguous run of part numbers per thread (the caller is thread 0).
+/// Each thread takes parts from the front of its own run; a thread whose run is empty takes parts from
+/// the back of the others' runs. So a worker that wakes late, is descheduled by the hypervisor or got
+/// the expensive tiles does not leave the others waiting, while in the common case each thread touches
+/// only its own cache line and data next to what it just worked on. Which thread runs a part never
+/// changes what the part computes.
+///
 /// Workers spin briefly after a job because the next split operator usually follows within
 /// microseconds and waking a sleeping thread costs ~70 µs on a VM; then they sleep on a condition
 /// variable so an idle process uses no CPU.
 final class WorkerPool: @unchecked Sendable {
-    /// Parts are packed into 8 bits of `ticket`.
+    /// Thread slots are scanned linearly when stealing; far more threads than this would need a smarter scheme.
     static let maximumThreads = 64
+    /// Part numbers are packed into 16 bits of a run word.
+    static let maximumParts = 65535
 
     /// How long an idle worker spins before sleeping.
     static let spinNanoseconds: UInt64 = 200_000
 
     let threads: Int
 
-    /// The current job as generation << 16 | parts << 8 | next unclaimed part. Claiming a part is one
-    /// compare-exchange on this word, so a worker late from an old job can never take a part of a new one.
+    /// Generation of the newest job; workers spin or sleep until it changes.
     private let ticket = Atomic<Int>(0)
-    /// Parts of the current job not yet finished; the caller spins until it reaches zero.
+    /// Parts of the current job not yet finished; each thread subtracts what it ran when it runs out of
+    /// parts, and the caller spins until this reaches zero.
     private let unfinished = Atomic<Int>(0)
     /// Set while one caller owns the pool; a second caller (another interpreter, or a nested run) runs inline.
     private let owned = Atomic<Bool>(false)
     /// Workers asleep (or about to sleep) on `wakeup`; the caller signals only when this is non-zero.
     private let sleepers = Atomic<Int>(0)
+    /// One word per thread, each on its own 128-byte block (no false sharing between threads, including
+    /// the adjacent-line prefetcher): generation << 32 | front << 16 | back, the thread's parts not yet
+    /// taken being [front, back). Claiming a part is one compare-exchange of the whole word, so a thread
+    /// late from an old job can never take a part of a new one.
+    private let runs: UnsafeMutablePointer<Atomic<Int>>
+    private static let runStride = 16
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeup = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// Written by the owning caller before publishing `ticket`, read by workers only after claiming a part.
+    /// Written by the owning caller before publishing the runs, read by workers only after claiming a part.
     private var partBody: ((Int) -> Void)?
     private var lastGeneration = 0
 
@@ -58,36 +74,49 @@ final class WorkerPool: @unchecked Sendable {
 
     private init(threads: Int) {
         self.threads = threads
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: threads * Self.runStride * MemoryLayout<Int>.stride,
+                                                   alignment: 128)
+        runs = raw.bindMemory(to: Atomic<Int>.self, capacity: threads * Self.runStride)
+        for thread in 0..<threads { (runs + thread * Self.runStride).initialize(to: Atomic<Int>(0)) }
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wakeup, nil)
         for index in 1..<threads {
-            let worker = Thread { [unowned(unsafe) self] in self.workerLoop() }
+            let worker = Thread { [unowned(unsafe) self] in self.workerLoop(slot: index) }
             worker.name = "ssd-energy pool \(threads) worker \(index)"
             worker.start()
         }
     }
 
+    private func run(of thread: Int) -> UnsafeMutablePointer<Atomic<Int>> { runs + thread * Self.runStride }
+
     /// Calls `body(part)` once for every part in [0, parts), spread over the caller and the workers, and
-    /// returns when all are done. Returns false without calling anything if another caller owns the pool.
+    /// returns when all are done. Thread t (the caller is 0) starts on parts
+    /// [t * parts / threads, (t + 1) * parts / threads). Returns false without calling anything if another
+    /// caller owns the pool.
     func run(parts: Int, _ body: (Int) -> Void) -> Bool {
-        precondition(parts >= 1 && parts <= 255)
+        precondition(parts >= 1 && parts <= Self.maximumParts)
         guard owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return false
         }
         withoutActuallyEscaping(body) { escapable in
             partBody = escapable
             unfinished.store(parts, ordering: .relaxed)
-            lastGeneration += 1
+            lastGeneration = (lastGeneration + 1) & 0x7FFF_FFFF
             let generation = lastGeneration
+            for thread in 0..<threads {
+                let front = thread * parts / threads, back = (thread + 1) * parts / threads
+                run(of: thread).pointee.store(generation << 32 | front << 16 | back, ordering: .relaxed)
+            }
             // Sequentially consistent store and load pair with the worker's increment of `sleepers` and
-            // reload of `ticket`: at least one side sees the other, so no wake-up is lost.
-            ticket.store(generation << 16 | parts << 8, ordering: .sequentiallyConsistent)
+            // reload of `ticket`: at least one side sees the other, so no wake-up is lost. The store
+            // also publishes `partBody` and the runs to workers that load the ticket.
+            ticket.store(generation, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(lock)
                 pthread_cond_broadcast(wakeup)
                 pthread_mutex_unlock(lock)
             }
-            runClaimedParts(of: generation)
+            runParts(of: generation, slot: 0)
             var spins = 0
             while unfinished.load(ordering: .acquiring) != 0 {
                 // A worker may have been descheduled mid-part on a busy machine: stop burning its core.
@@ -100,23 +129,50 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
-    /// Claims and runs parts of job `generation` until none are left (or a newer job replaced it).
-    private func runClaimedParts(of generation: Int) {
-        var current = ticket.load(ordering: .relaxed)
-        while current >> 16 == generation {
-            let parts = (current >> 8) & 0xFF
-            let next = current & 0xFF
-            if next >= parts { return }
-            let (exchanged, original) = ticket.compareExchange(
-                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
-            if exchanged {
-                runPart(next)
-                unfinished.subtract(1, ordering: .releasing)
-                current = current + 1
-            } else {
-                current = original
+    /// Runs parts of job `generation` from the front of thread `slot`'s run, then from the backs of the
+    /// others' runs, until none are left (or a newer job replaced it); then counts them as finished.
+    private func runParts(of generation: Int, slot: Int) {
+        var finished = 0
+        while let part = claimFront(of: slot, generation: generation) {
+            runPart(part)
+            finished += 1
+        }
+        for offset in 1..<threads {
+            let victim = (slot + offset) % threads
+            while let part = claimBack(of: victim, generation: generation) {
+                runPart(part)
+                finished += 1
             }
         }
+        if finished > 0 { unfinished.subtract(finished, ordering: .releasing) }
+    }
+
+    private func claimFront(of thread: Int, generation: Int) -> Int? {
+        let word = run(of: thread)
+        var current = word.pointee.load(ordering: .acquiring)
+        while current >> 32 == generation {
+            let front = (current >> 16) & 0xFFFF, back = current & 0xFFFF
+            if front >= back { return nil }
+            let (exchanged, original) = word.pointee.compareExchange(
+                expected: current, desired: current + (1 << 16), ordering: .acquiringAndReleasing)
+            if exchanged { return front }
+            current = original
+        }
+        return nil
+    }
+
+    private func claimBack(of thread: Int, generation: Int) -> Int? {
+        let word = run(of: thread)
+        var current = word.pointee.load(ordering: .acquiring)
+        while current >> 32 == generation {
+            let front = (current >> 16) & 0xFFFF, back = current & 0xFFFF
+            if front >= back { return nil }
+            let (exchanged, original) = word.pointee.compareExchange(
+                expected: current, desired: current - 1, ordering: .acquiringAndReleasing)
+            if exchanged { return back - 1 }
+            current = original
+        }
+        return nil
     }
 
     /// Separate and not inlined so the worker's copy of the closure is released before the part is
@@ -126,22 +182,21 @@ final class WorkerPool: @unchecked Sendable {
         partBody!(part)
     }
 
-    private func workerLoop() {
+    private func workerLoop(slot: Int) {
         var seenGeneration = 0
         while true {
-            let current = waitForJob(after: seenGeneration)
-            seenGeneration = current >> 16
-            runClaimedParts(of: seenGeneration)
+            seenGeneration = waitForJob(after: seenGeneration)
+            runParts(of: seenGeneration, slot: slot)
         }
     }
 
-    /// Spins up to `spinNanoseconds` for a ticket newer than `generation`, then sleeps until one arrives.
+    /// Spins up to `spinNanoseconds` for a generation other than `generation`, then sleeps until one arrives.
     private func waitForJob(after generation: Int) -> Int {
         let start = DispatchTime.now().uptimeNanoseconds
         var spins = 0
         while true {
             let current = ticket.load(ordering: .acquiring)
-            if current >> 16 != generation { return current }
+            if current != generation { return current }
             spins += 1
             if spins & 63 == 0 {
                 if DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { break }
@@ -155,7 +210,7 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_lock(lock)
         sleepers.add(1, ordering: .sequentiallyConsistent)
         var current = ticket.load(ordering: .sequentiallyConsistent)
-        while current >> 16 == generation {
+        while current == generation {
             pthread_cond_wait(wakeup, lock)
             current = ticket.load(ordering: .sequentiallyConsistent)
         }
