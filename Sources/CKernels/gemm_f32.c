@@ -27,8 +27,15 @@ void ck_pack_f32(const float *weights, const float *bias, int n, int k, float *p
 // The 8-bit GEMM's units (24 rows x 4 panels); it shares this count, the float GEMM has its own below.
 int ck_gemm_f32_tile_count(int m, int n) { return ((m + 23) / 24) * ((panel_count(n) + 3) / 4); }
 
+// Up to WHOLE_ROW_PANELS panels a unit spans all of C's columns, so its rows are written as one
+// contiguous run; wider layers keep 6-panel units, whose weights stay in cache for all of A's rows.
+#ifndef WHOLE_ROW_PANELS
+#define WHOLE_ROW_PANELS 12
+#endif
+static inline int tile_panels(int n) { return panel_count(n) <= WHOLE_ROW_PANELS ? panel_count(n) : TILE_PANELS; }
+
 int ck_gemm_f32_unit_count(int m, int n) {
-    return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
+    return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + tile_panels(n) - 1) / tile_panels(n));
 }
 
 static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
@@ -351,9 +358,9 @@ static void run_block(ck_isa isa, const float *a, ptrdiff_t lda, int row0, int r
 static inline void unit_bounds(int t, int m, int n, int *row0, int *row1, int *panel0, int *panel1) {
     int row_tiles = (m + TILE_ROWS - 1) / TILE_ROWS, panels = panel_count(n);
     *row0 = (t % row_tiles) * TILE_ROWS;
-    *panel0 = (t / row_tiles) * TILE_PANELS;
+    *panel0 = (t / row_tiles) * tile_panels(n);
     *row1 = *row0 + TILE_ROWS < m ? *row0 + TILE_ROWS : m;
-    *panel1 = *panel0 + TILE_PANELS < panels ? *panel0 + TILE_PANELS : panels;
+    *panel1 = *panel0 + tile_panels(n) < panels ? *panel0 + tile_panels(n) : panels;
 }
 
 // Requests above what the CPU supports are lowered to it.
