@@ -34,7 +34,8 @@ print(f"{a.model} threads {a.threads}, min over {a.rounds} rounds of {a.iteratio
 by_change = sorted(ops, key=lambda o: best[a.new][o] - best[a.old][o])
 for op in by_change[:a.show] + [o for o in by_change[-a.show:] if o not in by_change[:a.show]]:
     o, n = best[a.old][op], best[a.new][op]
-    print(f"  #{op:<4} {types[op]:<20} old {o:7.3f} ms  new {n:7.3f} ms  x{n / o:.3f}")
+    ratio = f"x{n / o:.3f}" if o > 0 else "-"  # the profile rounds to microseconds
+    print(f"  #{op:<4} {types[op]:<20} old {o:7.3f} ms  new {n:7.3f} ms  {ratio}")
 for kind in sorted(set(types.values())):
     o = sum(best[a.old][op] for op in ops if types[op] == kind)
     n = sum(best[a.new][op] for op in ops if types[op] == kind)
