@@ -59,19 +59,20 @@ static inline __mmask16 channel_mask(int remaining) {
 
 // Four horizontally adjacent interior pixels, `stride` (1 or 2) a compile-time constant at each call.
 __attribute__((target("avx512f,prfchw"), always_inline))
-static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, __mmask16 m,
-                            const __m512 *f, __m512 b, __m512 low, __m512 high, float *out) {
+static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, int pixel_order,
+                            __mmask16 m, const __m512 *f, __m512 b, __m512 low, __m512 high, float *out) {
     __m512 acc[4] = {b, b, b, b};
     // The input rows a later output row adds and the next four outputs are fetched ahead: the large layers
     // exceed L2, and in channel-block order the strided per-pixel lines defeat the hardware prefetcher.
-    // Stride 1: the next output row's new row, into L1. Stride 2: the rows two output rows ahead, into
-    // L2, which measured faster on the 150x150x96 layer than the next row into L1.
+    // Channel-block order: the next output row's new rows, into L1. Pixel order prefetches whole rows
+    // (all channel blocks), too much for L1 (75 pixels of 144 channels are 43 KB): the rows two output
+    // rows ahead, into L2.
     #pragma clang loop unroll(full)
     for (int i = 0; i < 4 * stride; i++) {
         #pragma clang loop unroll(full)
         for (int fy = 3; fy < 3 + stride; fy++) {
-            if (stride == 1) _mm_prefetch((const char *)(x + fy * line + i * pixel), _MM_HINT_T0);
-            else _mm_prefetch((const char *)(x + (fy + stride) * line + i * pixel), _MM_HINT_T1);
+            if (pixel_order) _mm_prefetch((const char *)(x + (fy + stride) * line + i * pixel), _MM_HINT_T1);
+            else _mm_prefetch((const char *)(x + fy * line + i * pixel), _MM_HINT_T0);
         }
     }
     #pragma clang loop unroll(full)
@@ -147,12 +148,19 @@ static void rows_channel_major(const float *input, const ck_window *w, const flo
                 float *out = out_row + (size_t)ox * channels + c0;
                 const int inside = rows_inside && ix0 >= 0 && ix0 + 2 < w->input_width;
                 if (inside && ox + 3 < w->output_width && ix0 + 3 * sw + 2 < w->input_width && sw <= 2) {
-                    if (sw == 1) quad_3x3(row + ix0 * pixel, line, pixel, 1, m, f, b, low, high, out);
-                    else quad_3x3(row + ix0 * pixel, line, pixel, 2, m, f, b, low, high, out);
+                    if (sw == 1) quad_3x3(row + ix0 * pixel, line, pixel, 1, 0, m, f, b, low, high, out);
+                    else quad_3x3(row + ix0 * pixel, line, pixel, 2, 0, m, f, b, low, high, out);
                     ox += 4;
                     continue;
                 }
-                __m512 acc = pixel_block(input, w, filter, iy0, ix0, c0, inside, m, b);
+                __m512 acc = b;
+                if (inside) {
+                    const float *x = row + ix0 * pixel;
+                    for (int t = 0; t < 9; t++)
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + (t / 3) * line + (t % 3) * pixel), f[t], acc);
+                } else {
+                    acc = pixel_block(input, w, filter, iy0, ix0, c0, 0, m, acc);
+                }
                 _mm512_mask_storeu_ps(out, m, _mm512_min_ps(_mm512_max_ps(acc, low), high));
                 ox++;
             }
@@ -190,8 +198,8 @@ static void rows_pixel_major(const float *input, const ck_window *w, const float
                 if (quad) {
                     __m512 f[9];
                     for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0);
-                    if (sw == 1) quad_3x3(row + ix0 * pixel + c0, line, pixel, 1, m, f, b, low, high, out);
-                    else quad_3x3(row + ix0 * pixel + c0, line, pixel, 2, m, f, b, low, high, out);
+                    if (sw == 1) quad_3x3(row + ix0 * pixel + c0, line, pixel, 1, 1, m, f, b, low, high, out);
+                    else quad_3x3(row + ix0 * pixel + c0, line, pixel, 2, 1, m, f, b, low, high, out);
                     continue;
                 }
                 __m512 acc = pixel_block(input, w, filter, iy0, ix0, c0, inside, m, b);
