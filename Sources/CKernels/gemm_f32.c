@@ -5,7 +5,8 @@
 #include "CKernels.h"
 
 
-// A work unit: TILE_ROWS rows of A by TILE_PANELS panels; a multiple of every micro-kernel's size.
+// A work unit: TILE_ROWS rows of A by TILE_PANELS panels (all panels up to WHOLE_ROW_PANELS, below);
+// a multiple of every micro-kernel's size.
 #define TILE_ROWS 24
 #define TILE_PANELS 6
 
