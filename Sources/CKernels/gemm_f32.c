@@ -5,7 +5,8 @@
 #include "CKernels.h"
 
 
-// A work unit: TILE_ROWS rows of A by TILE_PANELS panels; a multiple of every micro-kernel's size.
+// A work unit: TILE_ROWS rows of A by TILE_PANELS panels (all panels up to WHOLE_ROW_PANELS, below);
+// a multiple of every micro-kernel's size.
 #define TILE_ROWS 24
 #define TILE_PANELS 6
 
@@ -27,8 +28,15 @@ void ck_pack_f32(const float *weights, const float *bias, int n, int k, float *p
 // The 8-bit GEMM's units (24 rows x 4 panels); it shares this count, the float GEMM has its own below.
 int ck_gemm_f32_tile_count(int m, int n) { return ((m + 23) / 24) * ((panel_count(n) + 3) / 4); }
 
+// Up to WHOLE_ROW_PANELS panels a unit spans all of C's columns, so its rows are written as one
+// contiguous run; wider layers keep 6-panel units, whose weights stay in cache for all of A's rows.
+#ifndef WHOLE_ROW_PANELS
+#define WHOLE_ROW_PANELS 12
+#endif
+static inline int tile_panels(int n) { return panel_count(n) <= WHOLE_ROW_PANELS ? panel_count(n) : TILE_PANELS; }
+
 int ck_gemm_f32_unit_count(int m, int n) {
-    return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
+    return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + tile_panels(n) - 1) / tile_panels(n));
 }
 
 static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
@@ -133,37 +141,40 @@ static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k,
 // cost as much as the FMAs when there are few output channels).
 
 #define MR_AVX512 8
+#ifndef WEIGHT_AHEAD
+#define WEIGHT_AHEAD 16
+#endif
 
 static inline __mmask16 lane_mask(int cols) {
     if (cols <= 0) return 0;
     return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
 }
 
-// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`; `vectors` is a
-// compile-time constant at each call so the accumulator arrays live in registers. Rows past `rows`
-// re-read the last row (valid memory) and are not stored.
+// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 8; `mr`
+// and `vectors` are compile-time constants at each call so the accumulator arrays live in registers.
+// Rows past `rows` re-read the last row (valid memory) and are not stored.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
-                                int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
     __m512 acc[MR_AVX512][3];
     #pragma clang loop unroll(full)
     for (int v = 0; v < 3; v++) {
         __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
         #pragma clang loop unroll(full)
-        for (int r = 0; r < MR_AVX512; r++) acc[r][v] = bias;
+        for (int r = 0; r < mr; r++) acc[r][v] = bias;
     }
     const float *ar[MR_AVX512];
     #pragma clang loop unroll(full)
-    for (int r = 0; r < MR_AVX512; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
+    for (int r = 0; r < mr; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
     // The next 8 rows' A (contiguous when lda == k, as for 1x1 convolutions and im2col rows) and C
     // lines are fetched during this K loop: each block's rows are too short a stream for the hardware
     // prefetcher, and these layers wait on the shared L3 otherwise.
-    const char *next_a = (const char *)(a + MR_AVX512 * lda);
-    float *next_c = c + MR_AVX512 * ldc;
+    const char *next_a = (const char *)(a + mr * lda);
+    float *next_c = c + mr * ldc;
     const float *w = panel + CK_PANEL_WIDTH;
     for (int i = 0; i < k; i++, w += CK_PANEL_WIDTH) {
-        if ((i & 1) == 0) _mm_prefetch(next_a + (size_t)i * MR_AVX512 * sizeof(float), _MM_HINT_T0);
-        if (i < MR_AVX512) {
+        if ((i & 1) == 0) _mm_prefetch(next_a + (size_t)i * mr * sizeof(float), _MM_HINT_T0);
+        if (i < mr) {
             #pragma clang loop unroll(full)
             for (int v = 0; v < 3; v++)
                 if (v < vectors) __builtin_prefetch(next_c + (ptrdiff_t)i * ldc + v * 16, 1, 3);
@@ -171,13 +182,101 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
         __m512 wv[3];
         #pragma clang loop unroll(full)
         for (int v = 0; v < 3; v++)
-            if (v < vectors) wv[v] = _mm512_loadu_ps(w + v * stride);
+            if (v < vectors) {
+                _mm_prefetch((const char *)(w + v * stride + WEIGHT_AHEAD * CK_PANEL_WIDTH), _MM_HINT_T0);
+                wv[v] = _mm512_loadu_ps(w + v * stride);
+            }
         #pragma clang loop unroll(full)
-        for (int r = 0; r < MR_AVX512; r++) {
+        for (int r = 0; r < mr; r++) {
             __m512 x = _mm512_set1_ps(ar[r][i]);
             #pragma clang loop unroll(full)
             for (int v = 0; v < 3; v++)
                 if (v < vectors) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
+        }
+    }
+    #pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) {
+        if (r >= rows) continue;
+        float *out = c + (ptrdiff_t)r * ldc;
+        #pragma clang loop unroll(full)
+        for (int v = 0; v < 3; v++) {
+            if (v >= vectors) continue;
+            __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], low), high);
+            if (cols >= (v + 1) * 16) _mm512_storeu_ps(out + v * 16, y);
+            else _mm512_mask_storeu_ps(out + v * 16, lane_mask(cols - v * 16), y);
+        }
+    }
+}
+
+// All panels [panel0, panel1) of one block of rows, three at a time.
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void panels_avx512(const float *rowsA, ptrdiff_t lda, int k, const float *packed, int n, int panel0,
+                                 int panel1, int mr, int rows, float *rowsC, ptrdiff_t ldc, __m512 low, __m512 high) {
+    size_t stride = panel_stride(k);
+    int p = panel0;
+    for (; p + 3 <= panel1; p += 3)
+        micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, mr, 3, rows, n - p * CK_PANEL_WIDTH,
+                     rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+    if (panel1 - p == 2)
+        micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, mr, 2, rows, n - p * CK_PANEL_WIDTH,
+                     rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+    else if (panel1 - p == 1)
+        micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, mr, 1, rows, n - p * CK_PANEL_WIDTH,
+                     rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+}
+
+// The last rows of a tile (e.g. 4 of the 10x10 maps' 100, 1 of the 19x19 maps' 361) take a 4-, 2- or
+// 1-row kernel instead of an 8-row one computing rows it throws away.
+__attribute__((target("avx512f,prfchw")))
+static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
+                         int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
+    for (int row = row0; row < row1; row += MR_AVX512) {
+        int rows = row1 - row < MR_AVX512 ? row1 - row : MR_AVX512;
+        const float *rowsA = a + (ptrdiff_t)row * lda;
+        float *rowsC = c + (ptrdiff_t)row * ldc;
+        if (rows > 4) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 8, rows, rowsC, ldc, low, high);
+        else if (rows > 2) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 4, rows, rowsC, ldc, low, high);
+        else if (rows == 2) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 2, rows, rowsC, ldc, low, high);
+        else panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 1, rows, rowsC, ldc, low, high);
+    }
+}
+
+// MARK: - AVX-512 convolution without im2col
+//
+// A convolution's GEMM row for an output pixel whose window lies inside the image is filter_height runs of
+// filter_width * channels contiguous input floats, one input line apart. The micro-kernel below reads
+// them in place through per-row (pointer, line) pairs, so only border pixels are gathered into scratch
+// (with line = run). For the 3-channel first layer the gather cost as much as the multiply-adds.
+
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void micro_windows_avx512(const float *const *ap, const ptrdiff_t *line, int fh, int run,
+                                        const float *panel, size_t stride, int vectors, int rows, int cols,
+                                        float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+    __m512 acc[MR_AVX512][3];
+    #pragma clang loop unroll(full)
+    for (int v = 0; v < 3; v++) {
+        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < MR_AVX512; r++) acc[r][v] = bias;
+    }
+    const float *w = panel + CK_PANEL_WIDTH;
+    for (int fy = 0; fy < fh; fy++) {
+        const float *ar[MR_AVX512];
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < MR_AVX512; r++) ar[r] = ap[r] + fy * line[r];
+        for (int j = 0; j < run; j++, w += CK_PANEL_WIDTH) {
+            __m512 wv[3];
+            #pragma clang loop unroll(full)
+            for (int v = 0; v < 3; v++)
+                if (v < vectors) wv[v] = _mm512_loadu_ps(w + v * stride);
+            #pragma clang loop unroll(full)
+            for (int r = 0; r < MR_AVX512; r++) {
+                __m512 x = _mm512_set1_ps(ar[r][j]);
+                #pragma clang loop unroll(full)
+                for (int v = 0; v < 3; v++)
+                    if (v < vectors) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
+            }
         }
     }
     #pragma clang loop unroll(full)
@@ -194,25 +293,46 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
     }
 }
 
+// Output pixels [row0, row1) by panels [panel0, panel1); needs dilation_width 1. `scratch` holds
+// (row1 - row0) im2col rows, of which only the border pixels' are written.
 __attribute__((target("avx512f,prfchw")))
-static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                         int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+static void conv_block_avx512(const float *input, const ck_window *w, int row0, int row1, const float *packed,
+                              int n, int panel0, int panel1, float *c, float lo, float hi, float *scratch) {
     const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
-    size_t stride = panel_stride(k);
+    const int fh = w->filter_height, run = w->filter_width * w->channels, k = fh * run;
+    const ptrdiff_t input_line = (ptrdiff_t)w->input_width * w->channels;
+    const size_t stride = panel_stride(k);
     for (int row = row0; row < row1; row += MR_AVX512) {
         int rows = row1 - row < MR_AVX512 ? row1 - row : MR_AVX512;
-        const float *rowsA = a + (ptrdiff_t)row * lda;
-        float *rowsC = c + (ptrdiff_t)row * ldc;
+        const float *ap[MR_AVX512];
+        ptrdiff_t line[MR_AVX512];
+        for (int r = 0; r < MR_AVX512; r++) {
+            int pixel = row + (r < rows ? r : rows - 1);
+            int oy = pixel / w->output_width, ox = pixel % w->output_width;
+            int iy0 = oy * w->stride_height - w->pad_top, ix0 = ox * w->stride_width - w->pad_left;
+            int inside = ix0 >= 0 && ix0 + w->filter_width <= w->input_width && iy0 >= 0
+                && iy0 + (fh - 1) * w->dilation_height < w->input_height;
+            if (inside) {
+                ap[r] = input + iy0 * input_line + (ptrdiff_t)ix0 * w->channels;
+                line[r] = w->dilation_height * input_line;
+            } else {
+                float *gathered = scratch + (size_t)(pixel - row0) * k;
+                if (r < rows) ck_im2col_f32(input, w, pixel, pixel + 1, gathered);
+                ap[r] = gathered;
+                line[r] = run;
+            }
+        }
+        float *rowsC = c + (ptrdiff_t)row * n;
         int p = panel0;
         for (; p + 3 <= panel1; p += 3)
-            micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, 3, rows, n - p * CK_PANEL_WIDTH,
-                         rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+            micro_windows_avx512(ap, line, fh, run, packed + (size_t)p * stride, stride, 3, rows,
+                                 n - p * CK_PANEL_WIDTH, rowsC + p * CK_PANEL_WIDTH, n, low, high);
         if (panel1 - p == 2)
-            micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, 2, rows, n - p * CK_PANEL_WIDTH,
-                         rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+            micro_windows_avx512(ap, line, fh, run, packed + (size_t)p * stride, stride, 2, rows,
+                                 n - p * CK_PANEL_WIDTH, rowsC + p * CK_PANEL_WIDTH, n, low, high);
         else if (panel1 - p == 1)
-            micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, 1, rows, n - p * CK_PANEL_WIDTH,
-                         rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+            micro_windows_avx512(ap, line, fh, run, packed + (size_t)p * stride, stride, 1, rows,
+                                 n - p * CK_PANEL_WIDTH, rowsC + p * CK_PANEL_WIDTH, n, low, high);
     }
 }
 #endif
@@ -239,9 +359,9 @@ static void run_block(ck_isa isa, const float *a, ptrdiff_t lda, int row0, int r
 static inline void unit_bounds(int t, int m, int n, int *row0, int *row1, int *panel0, int *panel1) {
     int row_tiles = (m + TILE_ROWS - 1) / TILE_ROWS, panels = panel_count(n);
     *row0 = (t % row_tiles) * TILE_ROWS;
-    *panel0 = (t / row_tiles) * TILE_PANELS;
+    *panel0 = (t / row_tiles) * tile_panels(n);
     *row1 = *row0 + TILE_ROWS < m ? *row0 + TILE_ROWS : m;
-    *panel1 = *panel0 + TILE_PANELS < panels ? *panel0 + TILE_PANELS : panels;
+    *panel1 = *panel0 + tile_panels(n) < panels ? *panel0 + tile_panels(n) : panels;
 }
 
 // Requests above what the CPU supports are lowered to it.
@@ -269,6 +389,12 @@ void ck_conv_f32(const float *input, const ck_window *w, const float *packed, in
     for (int t = unit_begin; t < unit_end; t++) {
         int row0, row1, panel0, panel1;
         unit_bounds(t, m, n, &row0, &row1, &panel0, &panel1);
+#if defined(__x86_64__)
+        if (isa == CK_ISA_AVX512 && w->dilation_width == 1) {
+            conv_block_avx512(input, w, row0, row1, packed, n, panel0, panel1, c, lo, hi, scratch);
+            continue;
+        }
+#endif
         // Rewritten per unit, so the rows stay in L1 instead of making a round trip through memory
         // as a whole-image im2col buffer would.
         ck_im2col_f32(input, w, row0, row1, scratch);

@@ -1,8 +1,10 @@
 // Micro-benchmark of the float convolution kernels of Sources/CKernels on the convolution shapes of
 // ssdlite_mobilenet_v2_person (1 thread, best of N runs per shape, so noise from other processes only
 // ever makes a shape look slower). Before each run the bench reads 8 MB of other memory, so that, as in
-// the model, a layer's weights and input come from the shared L3 cache rather than the core's L2. Build and run:
-//   cc -O2 -I Sources/CKernels/include Sources/CKernels/{cpu_features,gemm_f32,im2col_f32,depthwise_f32}.c \
+// the model, a layer's weights and input come from the shared L3 cache rather than the core's L2. Build with
+// clang, as the package is (gcc ignores the kernels' `#pragma clang loop unroll` and runs them at half
+// speed), and run; to compare two versions of the kernels use conv_f32_ab.sh instead:
+//   clang -O2 -I Sources/CKernels/include Sources/CKernels/{cpu_features,gemm_f32,im2col_f32,depthwise_f32}.c \
 //      benchmarks/speed/conv_f32_bench.c -o /tmp/conv_f32_bench && /tmp/conv_f32_bench [portable|avx2|avx512]
 #include <stdio.h>
 #include <stdlib.h>

@@ -111,6 +111,12 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         ConvCase(height: 7, width: 5, inputChannels: 200, outputChannels: 200, filterHeight: 3, filterWidth: 3,
                  stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        // Inputs of 1 MiB and more, which the AVX-512 kernel walks pixel by pixel rather than by channel
+        // block also at stride 1 (a masked last block in the second).
+        ConvCase(height: 64, width: 66, inputChannels: 64, outputChannels: 64, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 90, width: 75, inputChannels: 41, outputChannels: 41, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: false, clamp: .unbounded, hasBias: true),
     ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
