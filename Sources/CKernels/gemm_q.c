@@ -413,6 +413,13 @@ static int rows_are_input(const ck_window *w) {
         && w->output_height == w->input_height && w->channels % 4 == 0;
 }
 
+int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
+                     const ck_requant *rq) {
+    const gemm_q_args g = {NULL, 0, NULL, row_sum_factor, w->filter_height * w->filter_width * w->channels, NULL, n,
+                           column_terms, rq, NULL, n, 0};
+    return narrow_epilogue_holds(&g);
+}
+
 void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,
                int32_t row_sum_factor, const ck_requant *rq, void *out, int tile_begin, int tile_end, uint8_t *scratch) {
     const int k = w->filter_height * w->filter_width * w->channels, depth = conv_q_depth(w);

@@ -72,6 +72,15 @@ public enum OptimizedQuantizedKernels {
             columnTerms.deallocate()
         }
 
+        /// Whether the VNNI kernel uses its narrow requantization here (tests check their cases reach it).
+        var usesNarrowRequantization: Bool {
+            withUnsafePointer(to: window) { window in
+                withUnsafePointer(to: requantization.parameters) { rq in
+                    ck_conv_q_narrow(window, Int32(outputChannels), columnTerms, rowSumFactor, rq) != 0
+                }
+            }
+        }
+
         public func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
             let n = outputChannels
             withUnsafePointer(to: window) { window in
