@@ -7,6 +7,7 @@
 // sums are needed only when B != 0 (uint8 filters with a zero point other than 128). Taps outside the
 // image hold the input zero point (u = -A), so their terms cancel exactly, as TFLite skips them; k is
 // padded to a multiple of 4 with zeros in both operands.
+#include <stdlib.h>
 #include <string.h>
 #include "CKernels.h"
 #include "requantize_q.h"
@@ -79,14 +80,37 @@ static inline uint32_t byte_sum(const uint8_t *x, int length, int avx2) {
     return byte_sum_portable(x, length);
 }
 
-/// dst = x ^ flip byte by byte, eight bytes at a time (the first layer's rows are 3 x 9 bytes).
+static inline uint64_t load_flipped8(const uint8_t *x, uint64_t flips) {
+    uint64_t v;
+    memcpy(&v, x, sizeof v);
+    return v ^ flips;
+}
+
+static inline uint32_t load_flipped4(const uint8_t *x, uint32_t flips) {
+    uint32_t v;
+    memcpy(&v, x, sizeof v);
+    return v ^ flips;
+}
+
+/// dst = x ^ flip byte by byte. Short runs (a first layer's filter row is 3 x 3 bytes) as two
+/// overlapping words, no loop; long ones eight bytes at a time.
 static inline void copy_flipped(uint8_t *dst, const uint8_t *x, int count, uint8_t flip) {
     const uint64_t flips = flip * 0x0101010101010101ull;
+    if (count >= 8 && count <= 16) {
+        uint64_t head = load_flipped8(x, flips), tail = load_flipped8(x + count - 8, flips);
+        memcpy(dst, &head, sizeof head);
+        memcpy(dst + count - 8, &tail, sizeof tail);
+        return;
+    }
+    if (count >= 4 && count < 8) {
+        uint32_t head = load_flipped4(x, (uint32_t)flips), tail = load_flipped4(x + count - 4, (uint32_t)flips);
+        memcpy(dst, &head, sizeof head);
+        memcpy(dst + count - 4, &tail, sizeof tail);
+        return;
+    }
     int c = 0;
     for (; c + 8 <= count; c += 8) {
-        uint64_t v;
-        memcpy(&v, x + c, sizeof v);
-        v ^= flips;
+        uint64_t v = load_flipped8(x + c, flips);
         memcpy(dst + c, &v, sizeof v);
     }
     for (; c < count; c++) dst[c] = x[c] ^ flip;
@@ -94,8 +118,8 @@ static inline void copy_flipped(uint8_t *dst, const uint8_t *x, int count, uint8
 
 /// The im2col row of output pixel (oy, ox) in unsigned bytes: taps outside the image hold `padding`,
 /// bytes past k up to `row_length` are zero.
-static void gather_pixel(const uint8_t *input, const ck_window *w, int oy, int ox, uint8_t flip, uint8_t padding,
-                         int row_length, uint8_t *dst) {
+static void gather_pixel(const uint8_t *input, const ck_window *w, int oy, int ox, uint8_t flip,
+                                uint8_t padding, int row_length, uint8_t *dst) {
     const int channels = w->channels;
     uint8_t *const end = dst + row_length;
     const int ix0 = ox * w->stride_width - w->pad_left;
@@ -117,7 +141,30 @@ static void gather_pixel(const uint8_t *input, const ck_window *w, int oy, int o
                 copy_flipped(dst, x_row + (size_t)ix * channels, channels, flip);
         }
     }
-    memset(dst, 0, (size_t)(end - dst));
+    while (dst < end) *dst++ = 0;  // at most 3 bytes
+}
+
+/// The im2col rows of output pixels [pixel0, pixel0 + rows) into `rows_out`, `row_length` bytes apart.
+static void gather_rows(const uint8_t *input, const ck_window *window, int pixel0, int rows, uint8_t flip,
+                        uint8_t padding, int row_length, uint8_t *rows_out) {
+    const ck_window w = *window;  // a local copy: the byte stores below could alias *window
+    const int segment = w.filter_width * w.channels, k = w.filter_height * segment;
+    const size_t input_row = (size_t)w.input_width * w.channels;
+    const int dense = w.dilation_width == 1 && w.dilation_height == 1;
+    int oy = pixel0 / w.output_width, ox = pixel0 % w.output_width;
+    for (int r = 0; r < rows; r++) {
+        uint8_t *dst = rows_out + (size_t)r * row_length;
+        const int iy0 = oy * w.stride_height - w.pad_top, ix0 = ox * w.stride_width - w.pad_left;
+        if (dense && iy0 >= 0 && iy0 + w.filter_height <= w.input_height && ix0 >= 0 && ix0 + w.filter_width <= w.input_width) {
+            // The whole window inside the image: one run of taps per filter row.
+            const uint8_t *x = input + (size_t)iy0 * input_row + (size_t)ix0 * w.channels;
+            for (int fy = 0; fy < w.filter_height; fy++) copy_flipped(dst + fy * segment, x + fy * input_row, segment, flip);
+            for (int i = k; i < row_length; i++) dst[i] = 0;
+        } else {
+            gather_pixel(input, &w, oy, ox, flip, padding, row_length, dst);
+        }
+        if (++ox == w.output_width) ox = 0, oy++;
+    }
 }
 
 /// What every block kernel needs besides its rows and panel range. `a` and `out` point at the block's
@@ -457,13 +504,9 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
                     for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * depth, depth, avx2);
             } else if (gathered_row0 != row0) {
                 // The tile's im2col rows, gathered once for all its column tiles while they stay in L1.
-                for (int r = 0; r < rows; r++) {
-                    int pixel = row0 + r;
-                    uint8_t *dst = scratch + (size_t)r * depth;
-                    gather_pixel((const uint8_t *)input, w, pixel / w->output_width, pixel % w->output_width, flip,
-                                 padding, depth, dst);
-                    if (row_sum_factor != 0) row_sums[r] = (int32_t)byte_sum(dst, depth, avx2);
-                }
+                gather_rows((const uint8_t *)input, w, row0, rows, flip, padding, depth, scratch);
+                if (row_sum_factor != 0)
+                    for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * depth, depth, avx2);
             }
         }
         gathered_row0 = row0;
