@@ -468,7 +468,8 @@ int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int
 }
 
 void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,
-               int32_t row_sum_factor, const ck_requant *rq, void *out, int tile_begin, int tile_end, uint8_t *scratch) {
+               int32_t row_sum_factor, const ck_requant *rq, int narrow, void *out, int tile_begin, int tile_end,
+               uint8_t *scratch) {
     const int k = w->filter_height * w->filter_width * w->channels, depth = conv_q_depth(w);
     const int m = output_pixels(w), panels = panel_count(n);
     const int column_tiles = (panels + TILE_PANELS - 1) / TILE_PANELS;
@@ -484,7 +485,7 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
     const int copy_rows = rows_are_input(w) && is_signed;
     gemm_q_args g = {NULL, in_place ? w->channels : depth, NULL, row_sum_factor, k, packed, n, column_terms, rq, NULL,
                      n, 0};
-    g.narrow = vnni && narrow_epilogue_holds(&g);
+    g.narrow = vnni && narrow;
     int32_t row_sums[TILE_ROWS];
     int gathered_row0 = -1;
     for (int t = tile_begin; t < tile_end; t++) {

@@ -111,12 +111,14 @@ int ck_conv_q_tile_count(const ck_window *w, int n);
 /// offset) + bias), for work units [tile_begin, tile_end) of ck_conv_q_tile_count, with a filter and terms
 /// from ck_gemm_q_pack (made with rq->input_offset). 1x1 stride-1 layers read the input in place; other
 /// shapes gather each unit's im2col rows into `scratch` (ck_conv_q_scratch_size bytes per concurrent call).
+/// `narrow`: ck_conv_q_narrow's answer for the same layer, computed once (0 is always safe).
 /// Whether ck_conv_q requantizes this layer with its narrow epilogue on AVX-512 VNNI (accumulators proven
 /// below 2^30, right shifts only: one rounding add and saturating packs) rather than the general one.
 int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
                      const ck_requant *rq);
 void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,
-               int32_t row_sum_factor, const ck_requant *rq, void *out, int tile_begin, int tile_end, uint8_t *scratch);
+               int32_t row_sum_factor, const ck_requant *rq, int narrow, void *out, int tile_begin, int tile_end,
+               uint8_t *scratch);
 
 /// int32 values of a [taps][channels] 8-bit depthwise filter plus its offset, channels padded to 16,
 /// followed by two rows of starting accumulators: the bias (`bias` may be NULL), and the bias plus

@@ -44,6 +44,8 @@ public enum OptimizedQuantizedKernels {
         let columnTerms: UnsafeMutablePointer<Int32>
         let rowSumFactor: Int32
         let requantization: Requantization
+        /// Whether the VNNI kernel may use its narrow requantization here (ck_conv_q_narrow, checked once).
+        let usesNarrowRequantization: Bool
         let runner: TileRunner
 
         /// `filter` [outC, fh, fw, inC] 8-bit, `bias` [outC] int32 or nil; `params` from
@@ -64,21 +66,17 @@ public enum OptimizedQuantizedKernels {
                            Int32(outputChannels), Int32(k), packed, columnTerms)
             rowSumFactor = ck_gemm_q_row_sum_factor(isSigned ? 1 : 0, params.filterOffset)
             requantization = Requantization(params: params, channels: outputChannels, isSigned: isSigned)
+            usesNarrowRequantization = withUnsafePointer(to: window) { [requantization, columnTerms, rowSumFactor, outputChannels] window in
+                withUnsafePointer(to: requantization.parameters) { rq in
+                    ck_conv_q_narrow(window, Int32(outputChannels), columnTerms, rowSumFactor, rq) != 0
+                }
+            }
             runner = TileRunner(threads: threads)
         }
 
         deinit {
             packed.deallocate()
             columnTerms.deallocate()
-        }
-
-        /// Whether the VNNI kernel uses its narrow requantization here (tests check their cases reach it).
-        var usesNarrowRequantization: Bool {
-            withUnsafePointer(to: window) { window in
-                withUnsafePointer(to: requantization.parameters) { rq in
-                    ck_conv_q_narrow(window, Int32(outputChannels), columnTerms, rowSumFactor, rq) != 0
-                }
-            }
         }
 
         public func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
@@ -92,8 +90,9 @@ public enum OptimizedQuantizedKernels {
                         let result = output + batch * outputPixels * n
                         runner.run(tiles) { begin, end in
                             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scratchBytes) { scratch in
-                                ck_conv_q(image, window, packed, Int32(n), columnTerms, rowSumFactor, rq, result,
-                                          Int32(begin), Int32(end), scratch.baseAddress!)
+                                ck_conv_q(image, window, packed, Int32(n), columnTerms, rowSumFactor, rq,
+                                          usesNarrowRequantization ? 1 : 0, result, Int32(begin), Int32(end),
+                                          scratch.baseAddress!)
                             }
                         }
                     }
