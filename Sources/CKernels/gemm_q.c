@@ -7,6 +7,7 @@
 // sums are needed only when B != 0 (uint8 filters with a zero point other than 128). Taps outside the
 // image hold the input zero point (u = -A), so their terms cancel exactly, as TFLite skips them; k is
 // padded to a multiple of 4 with zeros in both operands.
+#include <stdlib.h>
 #include <string.h>
 #include "CKernels.h"
 #include "requantize_q.h"
@@ -79,62 +80,95 @@ static inline uint32_t byte_sum(const uint8_t *x, int length, int avx2) {
     return byte_sum_portable(x, length);
 }
 
-static inline void copy_flipped(uint8_t *dst, const uint8_t *x, int count, uint8_t flip) {
-    for (int c = 0; c < count; c++) dst[c] = x[c] ^ flip;
+static inline uint64_t load_flipped8(const uint8_t *x, uint64_t flips) {
+    uint64_t v;
+    memcpy(&v, x, sizeof v);
+    return v ^ flips;
 }
 
-void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
-                    int row_end, int row_length, uint8_t *rows, int32_t *row_sums) {
-    const int channels = w->channels;
-    const uint8_t padding = (uint8_t)ck_gemm_q_padding(is_signed, input_offset);
-    const uint8_t flip = is_signed ? 0x80 : 0;  // x ^ 0x80 == x + 128 for int8 bits
-    const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
-    const int pointwise = w->filter_height == 1 && w->filter_width == 1 && w->stride_height == 1 && w->stride_width == 1
-        && w->pad_top == 0 && w->pad_left == 0 && w->output_width == w->input_width && row_length == channels;
-    if (pointwise) {
-        // 1x1 stride 1 with k a multiple of 4: the rows are the input pixels, flipped in one pass.
-        size_t first = (size_t)row_begin * w->output_width, count = (size_t)(row_end - row_begin) * w->output_width;
-        copy_flipped(rows, (const uint8_t *)input + first * channels, (int)(count * channels), flip);
-        if (row_sums)
-            for (size_t r = 0; r < count; r++) row_sums[r] = (int32_t)byte_sum(rows + r * row_length, row_length, avx2);
+static inline uint32_t load_flipped4(const uint8_t *x, uint32_t flips) {
+    uint32_t v;
+    memcpy(&v, x, sizeof v);
+    return v ^ flips;
+}
+
+/// dst = x ^ flip byte by byte. Short runs (a first layer's filter row is 3 x 3 bytes) as two
+/// overlapping words, no loop; long ones eight bytes at a time.
+static inline void copy_flipped(uint8_t *dst, const uint8_t *x, int count, uint8_t flip) {
+    const uint64_t flips = flip * 0x0101010101010101ull;
+    if (count >= 8 && count <= 16) {
+        uint64_t head = load_flipped8(x, flips), tail = load_flipped8(x + count - 8, flips);
+        memcpy(dst, &head, sizeof head);
+        memcpy(dst + count - 8, &tail, sizeof tail);
         return;
     }
-    uint8_t *out = rows;
-    for (int oy = row_begin; oy < row_end; oy++) {
-        for (int ox = 0; ox < w->output_width; ox++, out += row_length) {
-            uint8_t *dst = out;
-            const int ix0 = ox * w->stride_width - w->pad_left;
-            const int row_inside = w->dilation_width == 1 && ix0 >= 0 && ix0 + w->filter_width <= w->input_width;
-            for (int fy = 0; fy < w->filter_height; fy++) {
-                int iy = oy * w->stride_height - w->pad_top + fy * w->dilation_height;
-                const uint8_t *x_row = (const uint8_t *)input + (size_t)iy * w->input_width * channels;
-                if (row_inside && iy >= 0 && iy < w->input_height) {
-                    // The filter row's taps are adjacent in the input: one copy.
-                    copy_flipped(dst, x_row + (size_t)ix0 * channels, w->filter_width * channels, flip);
-                    dst += w->filter_width * channels;
-                    continue;
-                }
-                for (int fx = 0; fx < w->filter_width; fx++, dst += channels) {
-                    int ix = ix0 + fx * w->dilation_width;
-                    if (iy < 0 || iy >= w->input_height || ix < 0 || ix >= w->input_width)
-                        memset(dst, padding, (size_t)channels);
-                    else
-                        copy_flipped(dst, x_row + (size_t)ix * channels, channels, flip);
-                }
-            }
-            memset(dst, 0, (size_t)(out + row_length - dst));
-            if (row_sums) row_sums[(size_t)(out - rows) / row_length] = (int32_t)byte_sum(out, row_length, avx2);
+    if (count >= 4 && count < 8) {
+        uint32_t head = load_flipped4(x, (uint32_t)flips), tail = load_flipped4(x + count - 4, (uint32_t)flips);
+        memcpy(dst, &head, sizeof head);
+        memcpy(dst + count - 4, &tail, sizeof tail);
+        return;
+    }
+    int c = 0;
+    for (; c + 8 <= count; c += 8) {
+        uint64_t v = load_flipped8(x + c, flips);
+        memcpy(dst + c, &v, sizeof v);
+    }
+    for (; c < count; c++) dst[c] = x[c] ^ flip;
+}
+
+/// The im2col row of output pixel (oy, ox) in unsigned bytes: taps outside the image hold `padding`,
+/// bytes past k up to `row_length` are zero.
+static void gather_pixel(const uint8_t *input, const ck_window *w, int oy, int ox, uint8_t flip,
+                                uint8_t padding, int row_length, uint8_t *dst) {
+    const int channels = w->channels;
+    uint8_t *const end = dst + row_length;
+    const int ix0 = ox * w->stride_width - w->pad_left;
+    const int row_inside = w->dilation_width == 1 && ix0 >= 0 && ix0 + w->filter_width <= w->input_width;
+    for (int fy = 0; fy < w->filter_height; fy++) {
+        int iy = oy * w->stride_height - w->pad_top + fy * w->dilation_height;
+        const uint8_t *x_row = input + (size_t)iy * w->input_width * channels;
+        if (row_inside && iy >= 0 && iy < w->input_height) {
+            // The filter row's taps are adjacent in the input: one copy.
+            copy_flipped(dst, x_row + (size_t)ix0 * channels, w->filter_width * channels, flip);
+            dst += w->filter_width * channels;
+            continue;
         }
+        for (int fx = 0; fx < w->filter_width; fx++, dst += channels) {
+            int ix = ix0 + fx * w->dilation_width;
+            if (iy < 0 || iy >= w->input_height || ix < 0 || ix >= w->input_width)
+                memset(dst, padding, (size_t)channels);
+            else
+                copy_flipped(dst, x_row + (size_t)ix * channels, channels, flip);
+        }
+    }
+    while (dst < end) *dst++ = 0;  // at most 3 bytes
+}
+
+/// The im2col rows of output pixels [pixel0, pixel0 + rows) into `rows_out`, `row_length` bytes apart.
+static void gather_rows(const uint8_t *input, const ck_window *window, int pixel0, int rows, uint8_t flip,
+                        uint8_t padding, int row_length, uint8_t *rows_out) {
+    const ck_window w = *window;  // a local copy: the byte stores below could alias *window
+    const int segment = w.filter_width * w.channels, k = w.filter_height * segment;
+    const size_t input_row = (size_t)w.input_width * w.channels;
+    const int dense = w.dilation_width == 1 && w.dilation_height == 1;
+    int oy = pixel0 / w.output_width, ox = pixel0 % w.output_width;
+    for (int r = 0; r < rows; r++) {
+        uint8_t *dst = rows_out + (size_t)r * row_length;
+        const int iy0 = oy * w.stride_height - w.pad_top, ix0 = ox * w.stride_width - w.pad_left;
+        if (dense && iy0 >= 0 && iy0 + w.filter_height <= w.input_height && ix0 >= 0 && ix0 + w.filter_width <= w.input_width) {
+            // The whole window inside the image: one run of taps per filter row.
+            const uint8_t *x = input + (size_t)iy0 * input_row + (size_t)ix0 * w.channels;
+            for (int fy = 0; fy < w.filter_height; fy++) copy_flipped(dst + fy * segment, x + fy * input_row, segment, flip);
+            for (int i = k; i < row_length; i++) dst[i] = 0;
+        } else {
+            gather_pixel(input, &w, oy, ox, flip, padding, row_length, dst);
+        }
+        if (++ox == w.output_width) ox = 0, oy++;
     }
 }
 
-void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums) {
-    const int avx2 = ck_active_isa() >= CK_ISA_AVX2_FMA;
-    for (int row = row_begin; row < row_end; row++)
-        row_sums[row] = (int32_t)byte_sum(a + (ptrdiff_t)row * lda, length, avx2);
-}
-
-/// What every block kernel needs besides its row and panel range.
+/// What every block kernel needs besides its rows and panel range. `a` and `out` point at the block's
+/// first row; `row_sums` is indexed from that row too.
 typedef struct {
     const uint8_t *a;
     ptrdiff_t lda;
@@ -147,15 +181,16 @@ typedef struct {
     const ck_requant *rq;
     void *out;
     ptrdiff_t ldc;
+    int narrow;               // accumulators proven small enough for the packed epilogue (narrow_epilogue_holds)
 } gemm_q_args;
 
 static inline int32_t row_term(const gemm_q_args *g, int row) {
     return g->row_sums ? wrapping_mul(g->row_sums[row], g->row_sum_factor) : 0;
 }
 
-static void block_portable_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+static void block_portable_q(const gemm_q_args *g, int rows, int panel0, int panel1) {
     const int quads = ck_gemm_q_depth(g->k) / 4;
-    for (int row = row0; row < row1; row++) {
+    for (int row = 0; row < rows; row++) {
         const uint8_t *x = g->a + (ptrdiff_t)row * g->lda;
         for (int p = panel0; p < panel1; p++) {
             const int8_t *panel = g->packed + (size_t)p * panel_bytes(g->k);
@@ -173,13 +208,41 @@ static void block_portable_q(const gemm_q_args *g, int row0, int row1, int panel
     }
 }
 
+/// Whether every accumulator of this layer provably satisfies |acc| < 2^30 and every channel has a right
+/// shift only, a non-negative significand and |requantized + output offset| far from int32 limits: then
+/// the VNNI kernel may requantize with one rounding add and saturating packs (requantize_q.h, narrow16).
+/// |u * s| <= 255 * 128 for each product, and the row term is at most k * 255 * |factor|.
+static int narrow_epilogue_holds(const gemm_q_args *g) {
+    const int64_t limit = 1ll << 30;
+    const int64_t input_part = (int64_t)g->k * (255 * 128 + 255 * (int64_t)llabs(g->row_sum_factor));
+    int64_t largest_term = 0;
+    for (int c = 0; c < g->n; c++) {
+        int64_t term = llabs((int64_t)g->column_terms[c]);
+        largest_term = term > largest_term ? term : largest_term;
+    }
+    const int64_t bound = largest_term + input_part;  // >= |acc|
+    if (bound >= limit) return 0;
+    const ck_requant *rq = g->rq;
+    const int64_t low = rq->is_signed ? -128 : 0, high = rq->is_signed ? 127 : 255;
+    if (rq->activation_min < low || rq->activation_max > high || rq->activation_min > rq->activation_max) return 0;
+    for (int c = 0; c < g->n; c++) {
+        int32_t shift = rq->shift[c];
+        if (shift > 0 || shift < -31 || rq->significand[c] < 0) return 0;
+        int64_t right = -shift;
+        // |high product| <= bound + 1, then + rounding half + output offset * 2^right, all in int32.
+        int64_t reach = bound + 1 + ((1ll << right) >> 1) + llabs((int64_t)rq->output_offset) * (1ll << right);
+        if (reach >= (1ll << 31)) return 0;
+    }
+    return 1;
+}
+
 #if defined(__x86_64__)
 #define MR_VNNI 12      // rows of a two-panel tile (24 accumulators)
 #define MR_VNNI_MAX 24  // rows of a one-panel tile
 #define MR_AVX2 2
 
-static inline void row_pointers(const gemm_q_args *g, int row, int rows, int count, const uint8_t **ap) {
-    for (int r = 0; r < count; r++) ap[r] = g->a + (ptrdiff_t)(row + (r < rows ? r : rows - 1)) * g->lda;
+static inline void row_pointers(const gemm_q_args *g, int rows, int count, const uint8_t **ap) {
+    for (int r = 0; r < count; r++) ap[r] = g->a + (ptrdiff_t)(r < rows ? r : rows - 1) * g->lda;
 }
 
 /// requantize16 for 16 channels with no left shift and no INT32_MIN significand (as TFLite's
@@ -201,6 +264,30 @@ static inline int right_shift_only(const requant16_channels *c) {
         && _mm512_cmpeq_epi32_mask(c->significand, _mm512_set1_epi32(INT32_MIN)) == 0;
 }
 
+/// Stores the 16-byte chunks of `bytes` (chunk j: row `row + j / per_row`, panel `j % per_row` of the
+/// tile) that hold real rows; one 64-byte store when those rows are contiguous and complete.
+__attribute__((target(CK_AVX512_Q)))
+static inline void store_chunks(const gemm_q_args *g, __m512i bytes, int row, int rows, int first, int per_row) {
+    const int cols = g->n - first, width = per_row * CK_PANEL_WIDTH;
+    char *out = (char *)g->out + (ptrdiff_t)row * g->ldc + first;
+    const int group = 4 / per_row;
+    if (row + group <= rows && g->ldc == width && cols >= width) {
+        _mm512_storeu_si512(out, bytes);
+        return;
+    }
+    if (per_row == 2) {
+        __mmask32 lanes = cols >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << cols) - 1);
+        _mm256_mask_storeu_epi8(out, lanes, _mm512_castsi512_si256(bytes));
+        if (row + 1 < rows) _mm256_mask_storeu_epi8(out + g->ldc, lanes, _mm512_extracti64x4_epi64(bytes, 1));
+        return;
+    }
+    __mmask16 lanes = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    _mm_mask_storeu_epi8(out, lanes, _mm512_castsi512_si128(bytes));
+    if (row + 1 < rows) _mm_mask_storeu_epi8(out + g->ldc, lanes, _mm512_extracti32x4_epi32(bytes, 1));
+    if (row + 2 < rows) _mm_mask_storeu_epi8(out + 2 * g->ldc, lanes, _mm512_extracti32x4_epi32(bytes, 2));
+    if (row + 3 < rows) _mm_mask_storeu_epi8(out + 3 * g->ldc, lanes, _mm512_extracti32x4_epi32(bytes, 3));
+}
+
 /// One register tile: `mr` rows (`rows` of them real) times `width` (1 or 2) 16-channel panels from panel
 /// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
 /// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
@@ -209,7 +296,8 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
     const int quads = ck_gemm_q_depth(g->k) / 4;
     const size_t stride = panel_bytes(g->k);
     const uint8_t *ap[MR_VNNI_MAX];
-    row_pointers(g, row, rows, mr, ap);
+    row_pointers(g, rows, mr, ap);
+    for (int r = 0; r < mr; r++) ap[r] += (ptrdiff_t)row * g->lda;
     const int8_t *w0 = g->packed + (size_t)p * stride, *w1 = width == 2 ? w0 + stride : w0;
     const int first = p * CK_PANEL_WIDTH, cols = g->n - first;
     // The accumulators start at the per-channel (and per-row) corrections: wrapping int32 sums, so
@@ -233,6 +321,24 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
             acc0[r] = _mm512_dpbusd_epi32(acc0[r], x, v0);
             if (width == 2) acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, v1);
         }
+    }
+    if (g->narrow) {
+        // Four vectors at a time (two rows of two panels, or four rows of one) packed to 64 bytes.
+        narrow16_channels c0 = narrow16_prepare(g->rq, first);
+        narrow16_channels c1 = narrow16_prepare(g->rq, width == 2 ? first + CK_PANEL_WIDTH : first);
+        const int group = 4 / width;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r += group) {
+            if (r >= rows) continue;
+            __m512i v[4];
+#pragma clang loop unroll(full)
+            for (int j = 0; j < 4; j++) {
+                int rr = r + j / width;
+                v[j] = width == 2 ? narrow16(j % 2 ? acc1[rr] : acc0[rr], j % 2 ? &c1 : &c0) : narrow16(acc0[rr], &c0);
+            }
+            store_chunks(g, pack64_clamped(v, g->rq), row + r, row + rows, first, width);
+        }
+        return;
     }
     requant16_channels channels0 = requant16_prepare(g->rq, first);
     requant16_channels channels1 = requant16_prepare(g->rq, width == 2 ? first + CK_PANEL_WIDTH : first);
@@ -258,28 +364,30 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
 }
 
 __attribute__((target(CK_AVX512_Q ",avx512vnni")))
-static void block_vnni_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1) {
     for (int p = panel0; p < panel1; p += 2) {
         if (p + 1 < panel1) {
-            for (int row = row0; row < row1; row += MR_VNNI)
-                tile_vnni_q(g, row, row1 - row < MR_VNNI ? row1 - row : MR_VNNI, p, 2, MR_VNNI);
+            for (int row = 0; row < rows; row += MR_VNNI)
+                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI);
         } else {
-            for (int row = row0; row < row1; row += MR_VNNI_MAX)
-                tile_vnni_q(g, row, row1 - row < MR_VNNI_MAX ? row1 - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX);
+            for (int row = 0; row < rows; row += MR_VNNI_MAX)
+                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX);
         }
     }
 }
 
+
 // Without VNNI: each 4-channel group of a quad widened to int16 ([channel][4 taps]); vpmaddwd with the
 // row's 4 inputs gives two partial sums per channel, added pairwise after the k loop.
 __attribute__((target("avx2")))
-static void block_avx2_q(const gemm_q_args *g, int row0, int row1, int panel0, int panel1) {
+static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int panel1) {
     const int quads = ck_gemm_q_depth(g->k) / 4;
     const size_t stride = panel_bytes(g->k);
-    for (int row = row0; row < row1; row += MR_AVX2) {
+    for (int row = 0; row < rows_total; row += MR_AVX2) {
         const uint8_t *ap[MR_AVX2];
-        int rows = row1 - row < MR_AVX2 ? row1 - row : MR_AVX2;
-        row_pointers(g, row, rows, MR_AVX2, ap);
+        int rows = rows_total - row < MR_AVX2 ? rows_total - row : MR_AVX2;
+        row_pointers(g, rows, MR_AVX2, ap);
+        for (int r = 0; r < MR_AVX2; r++) ap[r] += (ptrdiff_t)row * g->lda;
         for (int p = panel0; p < panel1; p++) {
             const int8_t *w = g->packed + (size_t)p * stride;
             __m256i acc[MR_AVX2][4];
@@ -333,35 +441,89 @@ int ck_has_avx512_q(void) {
 
 int ck_gemm_q_uses_vnni(void) { return !vnni_disabled && ck_has_avx512_q() && ck_has_avx512_vnni(); }
 
-int ck_gemm_q_tile_count(int m, int n) {
-    return ((m + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
+static inline int conv_q_depth(const ck_window *w) {
+    return ck_gemm_q_depth(w->filter_height * w->filter_width * w->channels);
 }
 
-void ck_gemm_q(const uint8_t *a, ptrdiff_t lda, const int32_t *row_sums, int32_t row_sum_factor, int m, int k,
-               const int8_t *packed, int n, const int32_t *column_terms, const ck_requant *rq, void *out,
-               ptrdiff_t ldc, int tile_begin, int tile_end) {
-    const gemm_q_args g = {a, lda, row_sum_factor ? row_sums : NULL, row_sum_factor, k, packed, n, column_terms, rq,
-                           out, ldc};
-    int panels = panel_count(n);
-    int column_tiles = (panels + TILE_PANELS - 1) / TILE_PANELS;
-    int vnni = ck_gemm_q_uses_vnni();
-    ck_isa isa = ck_active_isa();
+static inline int output_pixels(const ck_window *w) { return w->output_height * w->output_width; }
+
+size_t ck_conv_q_scratch_size(const ck_window *w) { return (size_t)TILE_ROWS * conv_q_depth(w); }
+
+int ck_conv_q_tile_count(const ck_window *w, int n) {
+    return ((output_pixels(w) + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
+}
+
+/// 1x1 stride-1 convolutions whose pixels are whole quads: the GEMM rows are the input pixels.
+static int rows_are_input(const ck_window *w) {
+    return w->filter_height == 1 && w->filter_width == 1 && w->stride_height == 1 && w->stride_width == 1
+        && w->pad_top == 0 && w->pad_left == 0 && w->output_width == w->input_width
+        && w->output_height == w->input_height && w->channels % 4 == 0;
+}
+
+int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
+                     const ck_requant *rq) {
+    const gemm_q_args g = {NULL, 0, NULL, row_sum_factor, w->filter_height * w->filter_width * w->channels, NULL, n,
+                           column_terms, rq, NULL, n, 0};
+    return narrow_epilogue_holds(&g);
+}
+
+void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,
+               int32_t row_sum_factor, const ck_requant *rq, int narrow, void *out, int tile_begin, int tile_end,
+               uint8_t *scratch) {
+    const int k = w->filter_height * w->filter_width * w->channels, depth = conv_q_depth(w);
+    const int m = output_pixels(w), panels = panel_count(n);
+    const int column_tiles = (panels + TILE_PANELS - 1) / TILE_PANELS;
+    const int is_signed = rq->is_signed;
+    const uint8_t flip = is_signed ? 0x80 : 0;  // x ^ 0x80 == x + 128 for int8 bits
+    const uint8_t padding = (uint8_t)ck_gemm_q_padding(is_signed, rq->input_offset);
+    const int vnni = ck_gemm_q_uses_vnni();
+    const ck_isa isa = ck_active_isa();
+    const int avx2 = isa >= CK_ISA_AVX2_FMA;
+    // uint8 1x1 layers read the input in place; int8 ones copy each tile's rows flipped to uint8 (measured
+    // faster than flipping each quad before its broadcast, which then comes from a general register).
+    const int in_place = rows_are_input(w) && !is_signed;
+    const int copy_rows = rows_are_input(w) && is_signed;
+    gemm_q_args g = {NULL, in_place ? w->channels : depth, NULL, row_sum_factor, k, packed, n, column_terms, rq, NULL,
+                     n, 0};
+    g.narrow = vnni && narrow;
+    int32_t row_sums[TILE_ROWS];
+    int gathered_row0 = -1;
     for (int t = tile_begin; t < tile_end; t++) {
         int row0 = (t / column_tiles) * TILE_ROWS, panel0 = (t % column_tiles) * TILE_PANELS;
-        int row1 = row0 + TILE_ROWS < m ? row0 + TILE_ROWS : m;
+        int rows = row0 + TILE_ROWS < m ? TILE_ROWS : m - row0;
         int panel1 = panel0 + TILE_PANELS < panels ? panel0 + TILE_PANELS : panels;
+        if (in_place) {
+            g.a = (const uint8_t *)input + (size_t)row0 * w->channels;
+            if (row_sum_factor != 0 && gathered_row0 != row0)
+                for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(g.a + (size_t)r * w->channels, w->channels, avx2);
+        } else {
+            g.a = scratch;
+            if (gathered_row0 != row0 && copy_rows) {
+                // 1x1 stride 1: the tile's rows are adjacent input pixels, flipped in one copy.
+                copy_flipped(scratch, (const uint8_t *)input + (size_t)row0 * w->channels, rows * w->channels, flip);
+                if (row_sum_factor != 0)
+                    for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * depth, depth, avx2);
+            } else if (gathered_row0 != row0) {
+                // The tile's im2col rows, gathered once for all its column tiles while they stay in L1.
+                gather_rows((const uint8_t *)input, w, row0, rows, flip, padding, depth, scratch);
+                if (row_sum_factor != 0)
+                    for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * depth, depth, avx2);
+            }
+        }
+        gathered_row0 = row0;
+        g.row_sums = row_sum_factor != 0 ? row_sums : NULL;
+        g.out = (char *)out + (size_t)row0 * n;
 #if defined(__x86_64__)
         if (vnni) {
-            block_vnni_q(&g, row0, row1, panel0, panel1);
+            block_vnni_q(&g, rows, panel0, panel1);
             continue;
         }
-        if (isa >= CK_ISA_AVX2_FMA) {
-            block_avx2_q(&g, row0, row1, panel0, panel1);
+        if (avx2) {
+            block_avx2_q(&g, rows, panel0, panel1);
             continue;
         }
 #endif
-        (void)vnni; (void)isa;
-        block_portable_q(&g, row0, row1, panel0, panel1);
+        block_portable_q(&g, rows, panel0, panel1);
     }
 }
 

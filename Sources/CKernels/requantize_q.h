@@ -96,6 +96,68 @@ static inline void requantize_store16(__m512i acc, const requant16_channels *c, 
     store16(requantize16(acc, c, rq), out, first, count);
 }
 
+/// The narrow requantization of the 8-bit GEMM, for layers where every accumulator is proven to satisfy
+/// |acc| < 2^30 and every channel has a right shift r only (0...31) and a significand s >= 0, with
+/// |high product| + 2^(r-1) + |output offset| * 2^r < 2^31 (gemm_q.c checks this per call). Then the whole
+/// of requantization plus the output offset is one 64-bit rounding add and one shift:
+///   2*acc*s + 2^31 + c*2^32 has the high half floor((acc*s + 2^30) / 2^31) + c (SaturatingRoundingDoublingHighMul,
+///   2*acc fits int32), with c = 2^(r-1) + offset*2^r; RoundingDivideByPOT(h, r) + offset is
+///   (h + c - [h < 0]) >> r for r >= 1, and [h < 0] may be read as [acc < 0]: with s >= 0 they differ only
+///   when h = 0, where (c - 1) >> r still gives the offset. For r = 0 nothing is subtracted.
+typedef struct {
+    __m512i significand_even, significand_odd, rounding_even, rounding_odd, negative_adjust, right;
+} narrow16_channels;
+
+__attribute__((target(CK_AVX512_Q)))
+static inline narrow16_channels narrow16_prepare(const ck_requant *rq, int first) {
+    const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
+    const __m512i significand = _mm512_loadu_si512(rq->significand + first);
+    narrow16_channels c;
+    c.right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_loadu_si512(rq->shift + first)), zero);
+    const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(one, c.right), 1);
+    const __m512i offset = _mm512_sllv_epi32(_mm512_set1_epi32(rq->output_offset), c.right);
+    const __m512i rounding = _mm512_add_epi32(half, offset);  // c of each channel, in int32 by the check
+    const __m512i low_bit31 = _mm512_set1_epi64(1LL << 31);
+    c.rounding_even = _mm512_add_epi64(_mm512_slli_epi64(rounding, 32), low_bit31);
+    c.rounding_odd = _mm512_add_epi64(_mm512_and_si512(rounding, _mm512_set1_epi64((long long)0xFFFFFFFF00000000ull)), low_bit31);
+    c.significand_even = significand;
+    c.significand_odd = _mm512_srli_epi64(significand, 32);
+    c.negative_adjust = _mm512_min_epu32(c.right, one);
+    return c;
+}
+
+/// Requantized values plus the output offset, not yet clamped (in int32 by the check).
+__attribute__((target(CK_AVX512_Q)))
+static inline __m512i narrow16(__m512i acc, const narrow16_channels *c) {
+    const __m512i doubled = _mm512_add_epi32(acc, acc);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(doubled, c->significand_even), c->rounding_even);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(doubled, _MM_PERM_DDBB), c->significand_odd),
+                                         c->rounding_odd);
+    // The high halves: lane 2i from even's qword i, lane 2i + 1 from odd's.
+    const __m512i pick = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    __m512i high = _mm512_permutex2var_epi32(even, pick, odd);
+    high = _mm512_mask_sub_epi32(high, _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512()), high, c->negative_adjust);
+    return _mm512_srav_epi32(high, c->right);
+}
+
+/// Four vectors of narrow16 values to 64 clamped bytes, vector j in bytes 16j...16j+15. The saturating
+/// packs (int32 -> int16 -> 8-bit) only cut values that the activation clamp (inside the type's range)
+/// would cut anyway, so the result equals clamping first.
+__attribute__((target(CK_AVX512_Q)))
+static inline __m512i pack64_clamped(const __m512i v[4], const ck_requant *rq) {
+    const __m512i low = _mm512_packs_epi32(v[0], v[1]), high = _mm512_packs_epi32(v[2], v[3]);
+    // The packs interleave by 128-bit lane: vector j's lane L lands in dword 4L + j; transpose back.
+    const __m512i transpose = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    if (rq->is_signed) {
+        __m512i bytes = _mm512_permutexvar_epi32(transpose, _mm512_packs_epi16(low, high));
+        bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8((char)rq->activation_min));
+        return _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+    }
+    __m512i bytes = _mm512_permutexvar_epi32(transpose, _mm512_packus_epi16(low, high));
+    bytes = _mm512_max_epu8(bytes, _mm512_set1_epi8((char)rq->activation_min));
+    return _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+}
+
 /// 8-lane AVX2 versions.
 typedef struct {
     __m256i significand, left, right, mask, threshold;

@@ -103,23 +103,22 @@ int32_t ck_gemm_q_row_sum_factor(int is_signed, int32_t filter_offset);
 /// The unsigned-domain byte of taps outside the image (the input zero point): the GEMM needs it in 0...255.
 int ck_gemm_q_padding(int is_signed, int32_t input_offset);
 
-/// im2col to unsigned bytes (int8 x + 128) for output rows [row_begin, row_end); taps outside the
-/// image hold ck_gemm_q_padding; each row is `row_length` (>= ck_gemm_q_depth(k)) bytes, zero past k.
-/// `row_sums` (one per row, may be NULL) receives each row's byte sum.
-void ck_gemm_q_rows(const void *input, int is_signed, int32_t input_offset, const ck_window *w, int row_begin,
-                    int row_end, int row_length, uint8_t *rows, int32_t *row_sums);
-
-/// Byte sums of rows [row_begin, row_end) of `length` bytes, `lda` apart, into row_sums[row] (for GEMM
-/// rows that are the uint8 input itself: 1x1 stride-1 convolutions with k a multiple of 4).
-void ck_gemm_q_row_sums(const uint8_t *a, ptrdiff_t lda, int row_begin, int row_end, int length, int32_t *row_sums);
-
-/// Work units of one 8-bit GEMM, for splitting across threads (each unit writes disjoint outputs).
-int ck_gemm_q_tile_count(int m, int n);
-/// out[m][n] = requantize(sum_k (x + input offset)(w + filter offset) + bias) for work units
-/// [tile_begin, tile_end), from ck_gemm_q_rows rows (`lda` bytes apart) and ck_gemm_q_pack output.
-void ck_gemm_q(const uint8_t *a, ptrdiff_t lda, const int32_t *row_sums, int32_t row_sum_factor, int m, int k,
-               const int8_t *packed, int n, const int32_t *column_terms, const ck_requant *rq, void *out,
-               ptrdiff_t ldc, int tile_begin, int tile_end);
+/// Bytes of scratch one concurrent ck_conv_q call needs (one work unit's im2col rows).
+size_t ck_conv_q_scratch_size(const ck_window *w);
+/// Work units of one 8-bit convolution, for splitting across threads (each unit writes disjoint outputs).
+int ck_conv_q_tile_count(const ck_window *w, int n);
+/// One NHWC image's 8-bit convolution, out[pixel][n] = requantize(sum_k (x + input offset)(w + filter
+/// offset) + bias), for work units [tile_begin, tile_end) of ck_conv_q_tile_count, with a filter and terms
+/// from ck_gemm_q_pack (made with rq->input_offset). 1x1 stride-1 layers read the input in place; other
+/// shapes gather each unit's im2col rows into `scratch` (ck_conv_q_scratch_size bytes per concurrent call).
+/// `narrow`: ck_conv_q_narrow's answer for the same layer, computed once (0 is always safe).
+/// Whether ck_conv_q requantizes this layer with its narrow epilogue on AVX-512 VNNI (accumulators proven
+/// below 2^30, right shifts only: one rounding add and saturating packs) rather than the general one.
+int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
+                     const ck_requant *rq);
+void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,
+               int32_t row_sum_factor, const ck_requant *rq, int narrow, void *out, int tile_begin, int tile_end,
+               uint8_t *scratch);
 
 /// int32 values of a [taps][channels] 8-bit depthwise filter plus its offset, channels padded to 16,
 /// followed by two rows of starting accumulators: the bias (`bias` may be NULL), and the bias plus

@@ -34,20 +34,18 @@ public enum OptimizedQuantizedKernels {
         }
     }
 
-    /// Convolution as a uint8 x int8 GEMM over im2col rows (see gemm_q.c for the offset algebra).
+    /// Convolution as a uint8 x int8 GEMM over im2col rows (see gemm_q.c for the offset algebra), one
+    /// pass per image: each work unit gathers its own rows (or reads uint8 1x1 inputs in place).
     public final class Conv2D: @unchecked Sendable {
         let window: ck_window
         let batches: Int, inputPixels: Int, outputPixels: Int
-        let k: Int, rowLength: Int, outputChannels: Int
-        let isSigned: Bool
+        let outputChannels: Int
         let packed: UnsafeMutablePointer<Int8>
         let columnTerms: UnsafeMutablePointer<Int32>
         let rowSumFactor: Int32
-        let rows: UnsafeMutablePointer<UInt8>
-        let rowSums: UnsafeMutablePointer<Int32>
-        /// uint8 1x1 stride-1 convolutions with k a multiple of 4: the input pixels are the GEMM rows as they are.
-        let inputIsRows: Bool
         let requantization: Requantization
+        /// Whether the VNNI kernel may use its narrow requantization here (ck_conv_q_narrow, checked once).
+        let usesNarrowRequantization: Bool
         let runner: TileRunner
 
         /// `filter` [outC, fh, fw, inC] 8-bit, `bias` [outC] int32 or nil; `params` from
@@ -60,60 +58,42 @@ public enum OptimizedQuantizedKernels {
             batches = inputShape[0]
             inputPixels = inputShape[1] * inputShape[2] * inputShape[3]
             outputPixels = outputShape[1] * outputShape[2]
-            k = filterShape[1] * filterShape[2] * filterShape[3]
-            rowLength = Int(ck_gemm_q_depth(Int32(k)))
+            let k = filterShape[1] * filterShape[2] * filterShape[3]
             outputChannels = outputShape[3]
-            self.isSigned = isSigned
             packed = .allocate(capacity: ck_gemm_q_packed_count(Int32(outputChannels), Int32(k)))
             columnTerms = .allocate(capacity: paddedChannels(outputChannels))
             ck_gemm_q_pack(filter, isSigned ? 1 : 0, params.inputOffset, params.filterOffset, bias,
                            Int32(outputChannels), Int32(k), packed, columnTerms)
             rowSumFactor = ck_gemm_q_row_sum_factor(isSigned ? 1 : 0, params.filterOffset)
-            inputIsRows = !isSigned && filterShape[1] == 1 && filterShape[2] == 1 && params.strideHeight == 1
-                && params.strideWidth == 1 && params.paddingHeight == 0 && params.paddingWidth == 0 && k == rowLength
-                && outputShape[1] == inputShape[1] && outputShape[2] == inputShape[2]
-            rows = .allocate(capacity: inputIsRows ? 1 : max(1, outputPixels * rowLength))
-            rowSums = .allocate(capacity: max(1, outputPixels))
             requantization = Requantization(params: params, channels: outputChannels, isSigned: isSigned)
+            usesNarrowRequantization = withUnsafePointer(to: window) { [requantization, columnTerms, rowSumFactor, outputChannels] window in
+                withUnsafePointer(to: requantization.parameters) { rq in
+                    ck_conv_q_narrow(window, Int32(outputChannels), columnTerms, rowSumFactor, rq) != 0
+                }
+            }
             runner = TileRunner(threads: threads)
         }
 
         deinit {
             packed.deallocate()
             columnTerms.deallocate()
-            rows.deallocate()
-            rowSums.deallocate()
         }
 
         public func run(input: UnsafeRawPointer, output: UnsafeMutableRawPointer) {
-            let m = outputPixels, n = outputChannels
-            let gemmTiles = Int(ck_gemm_q_tile_count(Int32(m), Int32(n)))
-            let rowsPerImageRow = Int(window.output_width)
-            let sums: UnsafeMutablePointer<Int32>? = rowSumFactor != 0 ? rowSums : nil
+            let n = outputChannels
             withUnsafePointer(to: window) { window in
                 withUnsafePointer(to: requantization.parameters) { rq in
+                    let tiles = Int(ck_conv_q_tile_count(window, Int32(n)))
+                    let scratchBytes = ck_conv_q_scratch_size(window)
                     for batch in 0..<batches {
                         let image = input + batch * inputPixels
-                        let result = output + batch * m * n
-                        let a: UnsafePointer<UInt8>
-                        if inputIsRows {
-                            a = UnsafePointer(image.assumingMemoryBound(to: UInt8.self))
-                            if let sums {
-                                runner.run(m) { begin, end in
-                                    ck_gemm_q_row_sums(a, rowLength, Int32(begin), Int32(end), Int32(rowLength), sums)
-                                }
+                        let result = output + batch * outputPixels * n
+                        runner.run(tiles) { begin, end in
+                            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scratchBytes) { scratch in
+                                ck_conv_q(image, window, packed, Int32(n), columnTerms, rowSumFactor, rq,
+                                          usesNarrowRequantization ? 1 : 0, result, Int32(begin), Int32(end),
+                                          scratch.baseAddress!)
                             }
-                        } else {
-                            a = UnsafePointer(rows)
-                            runner.run(Int(window.pointee.output_height)) { begin, end in
-                                ck_gemm_q_rows(image, isSigned ? 1 : 0, rq.pointee.input_offset, window, Int32(begin),
-                                               Int32(end), Int32(rowLength), rows + begin * rowsPerImageRow * rowLength,
-                                               sums.map { $0 + begin * rowsPerImageRow })
-                            }
-                        }
-                        runner.run(gemmTiles) { begin, end in
-                            ck_gemm_q(a, rowLength, sums, rowSumFactor, Int32(m), Int32(k), packed, Int32(n),
-                                      columnTerms, rq, result, n, Int32(begin), Int32(end))
                         }
                     }
                 }
