@@ -378,6 +378,7 @@ enum { VNNI_MIN_PIXELS = 16 };
 typedef struct {
     __m512i left[4], significand_even[4], significand_odd[4], round_even[4], round_odd[4], negative_even[4],
         negative_odd[4], shift_even[4], shift_odd[4];
+    int any_left;  // some channel shifts left (multiplier above 1); usually none, saving the shift
 } vnni_requant;
 
 static inline int vnni_requant_supported(const ck_requant *rq, int channels) {
@@ -388,6 +389,7 @@ static inline int vnni_requant_supported(const ck_requant *rq, int channels) {
 
 __attribute__((target(CK_AVX512_VNNI_Q)))
 static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, vnni_requant *out) {
+    out->any_left = 0;
     for (int k = 0; k < 4; k++) {
         int32_t left[16];
         int64_t significand[2][8], round[2][8], negative[2][8], shift[2][8];
@@ -395,6 +397,7 @@ static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, 
             int c = vnni_channel(block, k, lane, channels);
             int32_t s = rq->shift[c], right = s < 0 ? -s : 0;
             left[lane] = s > 0 ? s : 0;
+            out->any_left |= s > 0;
             int half = lane % 2, q = lane / 2;
             significand[half][q] = rq->significand[c];
             round[half][q] = (1LL << 30) + (right > 0 ? (1LL << (right - 1)) << 31 : 0);
@@ -417,7 +420,8 @@ static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, 
 __attribute__((target(CK_AVX512_VNNI_Q), always_inline))
 static inline __m512i vnni_requantize(__m512i acc, const vnni_requant *c, int k) {
     const __m512i zero = _mm512_setzero_si512();
-    const __m512i x = _mm512_sllv_epi32(acc, c->left[k]);  // wraps, as the reference's int32 multiply by 2^left
+    // Wraps, as the reference's int32 multiply by 2^left.
+    const __m512i x = c->any_left ? _mm512_sllv_epi32(acc, c->left[k]) : acc;
     __m512i even = _mm512_mul_epi32(x, c->significand_even[k]);
     __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->significand_odd[k]);
     __m512i sum_even = _mm512_add_epi64(even, c->round_even[k]), sum_odd = _mm512_add_epi64(odd, c->round_odd[k]);
