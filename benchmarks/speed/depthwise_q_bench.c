@@ -10,6 +10,8 @@
 //   clang -O2 -I Sources/CKernels/include Sources/CKernels/{cpu_features,gemm_q,depthwise_q}.c /tmp/dw_old.o \
 //      benchmarks/speed/depthwise_q_bench.c -o /tmp/depthwise_q_bench
 //   /tmp/depthwise_q_bench [portable|avx2|avx512|avx512-novnni] [runs]
+// Before each run the bench reads 8 MB of other memory, as the model's other layers would (NO_EVICT=1
+// skips that). Random data: uint8 filters rarely fit int8, so the v1 shapes show the non-VNNI path.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
