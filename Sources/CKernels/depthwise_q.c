@@ -387,32 +387,49 @@ static inline int vnni_requant_supported(const ck_requant *rq, int channels) {
     return 1;
 }
 
-__attribute__((target(CK_AVX512_VNNI_Q)))
+/// Vector k of a block's lane order from its four channel-ordered 16-lane rows: 128-bit chunk k of
+/// each row (a 4 x 4 transpose of chunks).
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_lane_order(const int32_t *values, int block, int channels, __m512i out[4]) {
+    __m512i rows[4];
+    for (int m = 0; m < 4; m++) rows[m] = _mm512_loadu_si512(values + (64 * block + 16 * m) % channels);
+    const __m512i low01 = _mm512_shuffle_i32x4(rows[0], rows[1], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i low23 = _mm512_shuffle_i32x4(rows[2], rows[3], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i high01 = _mm512_shuffle_i32x4(rows[0], rows[1], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512i high23 = _mm512_shuffle_i32x4(rows[2], rows[3], _MM_SHUFFLE(3, 2, 3, 2));
+    out[0] = _mm512_shuffle_i32x4(low01, low23, _MM_SHUFFLE(2, 0, 2, 0));
+    out[1] = _mm512_shuffle_i32x4(low01, low23, _MM_SHUFFLE(3, 1, 3, 1));
+    out[2] = _mm512_shuffle_i32x4(high01, high23, _MM_SHUFFLE(2, 0, 2, 0));
+    out[3] = _mm512_shuffle_i32x4(high01, high23, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+/// The 64-bit-lane constants of one half (even or odd 32-bit lanes) for right shifts `right`.
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_requant_half(__m512i right, __m512i *round, __m512i *negative, __m512i *shift) {
+    const __mmask8 shifts = _mm512_cmpgt_epi64_mask(right, _mm512_setzero_si512());
+    const __m512i half = _mm512_sllv_epi64(_mm512_set1_epi64(1LL << 31), _mm512_sub_epi64(right, _mm512_set1_epi64(1)));
+    *round = _mm512_add_epi64(_mm512_set1_epi64(1LL << 30), _mm512_maskz_mov_epi64(shifts, half));  // 2^30 + h 2^31
+    *negative = _mm512_maskz_mov_epi64(shifts, _mm512_set1_epi64(1LL << 31));
+    *shift = _mm512_add_epi64(right, _mm512_set1_epi64(31));
+}
+
+__attribute__((target(CK_AVX512_VNNI_Q), noinline))  // inlined, it worsens the row loops' code
 static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, vnni_requant *out) {
+    __m512i significand[4], shift[4];
+    vnni_lane_order(rq->significand, block, channels, significand);
+    vnni_lane_order(rq->shift, block, channels, shift);
+    const __m512i zero = _mm512_setzero_si512();
     out->any_left = 0;
     for (int k = 0; k < 4; k++) {
-        int32_t left[16];
-        int64_t significand[2][8], round[2][8], negative[2][8], shift[2][8];
-        for (int lane = 0; lane < 16; lane++) {
-            int c = vnni_channel(block, k, lane, channels);
-            int32_t s = rq->shift[c], right = s < 0 ? -s : 0;
-            left[lane] = s > 0 ? s : 0;
-            out->any_left |= s > 0;
-            int half = lane % 2, q = lane / 2;
-            significand[half][q] = rq->significand[c];
-            round[half][q] = (1LL << 30) + (right > 0 ? (1LL << (right - 1)) << 31 : 0);
-            negative[half][q] = right > 0 ? 1LL << 31 : 0;
-            shift[half][q] = 31 + right;
-        }
-        out->left[k] = _mm512_loadu_si512(left);
-        out->significand_even[k] = _mm512_loadu_si512(significand[0]);
-        out->significand_odd[k] = _mm512_loadu_si512(significand[1]);
-        out->round_even[k] = _mm512_loadu_si512(round[0]);
-        out->round_odd[k] = _mm512_loadu_si512(round[1]);
-        out->negative_even[k] = _mm512_loadu_si512(negative[0]);
-        out->negative_odd[k] = _mm512_loadu_si512(negative[1]);
-        out->shift_even[k] = _mm512_loadu_si512(shift[0]);
-        out->shift_odd[k] = _mm512_loadu_si512(shift[1]);
+        out->any_left |= _mm512_cmpgt_epi32_mask(shift[k], zero) != 0;
+        out->left[k] = _mm512_max_epi32(shift[k], zero);
+        const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift[k]), zero);
+        // mul_epi32 reads the low 32 bits of each 64-bit lane: the even lanes as they are, the odd moved down.
+        out->significand_even[k] = significand[k];
+        out->significand_odd[k] = _mm512_srli_epi64(significand[k], 32);
+        vnni_requant_half(_mm512_and_si512(right, _mm512_set1_epi64(0xFFFFFFFF)), &out->round_even[k],
+                          &out->negative_even[k], &out->shift_even[k]);
+        vnni_requant_half(_mm512_srli_epi64(right, 32), &out->round_odd[k], &out->negative_odd[k], &out->shift_odd[k]);
     }
 }
 
