@@ -20,8 +20,23 @@ static inline int blocks32(int channels) { return (channels + 31) / 32; }
 static inline size_t pairs_start(int taps, int channels) { return (size_t)(taps + 2) * padded_channels(channels); }
 static inline size_t pairs_size(int taps, int channels) { return (size_t)pair_count(taps) * blocks32(channels) * 32; }
 
+/// 3x3 filters also get the vpdpbusd layout (see the VNNI section): 64-channel blocks, or one block
+/// of two neighbouring pixels when there are exactly 32 channels.
+static inline int vnni_blocks(int channels) { return channels == 32 ? 1 : channels / 64; }
+static inline size_t vnni_start(int taps, int channels) { return pairs_start(taps, channels) + pairs_size(taps, channels) + 1; }
+/// Per block: 3 columns x 4 vectors of 16 lanes of filter bytes, then 4 x 16 starting accumulators.
+enum { VNNI_BLOCK_INTS = 3 * 4 * 16 + 4 * 16 };
+static inline size_t vnni_size(int taps, int channels) { return taps == 9 ? (size_t)vnni_blocks(channels) * VNNI_BLOCK_INTS : 0; }
+
 size_t ck_depthwise_q_packed_count(int taps, int channels) {
-    return pairs_start(taps, channels) + pairs_size(taps, channels) + 1;
+    return vnni_start(taps, channels) + 1 + vnni_size(taps, channels);
+}
+
+/// Channel of lane `lane` (0..15) of vector k (0..3) of VNNI block `block`: byte interleaving (see
+/// vnni_column) leaves channel 16 * (128-bit lane) + 4k + (lane within it) there; with 32 channels the
+/// block's upper 32 lanes are the next pixel's same channels.
+static inline int vnni_channel(int block, int k, int lane, int channels) {
+    return (64 * block + 16 * (lane / 4) + 4 * k + lane % 4) % channels;
 }
 
 /// Channel of 32-bit lane `lane` (0..31) of a 32-channel block after _mm512_unpacklo/hi_epi16 of two
@@ -63,6 +78,34 @@ void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offse
                 pairs[((size_t)block * pair_count(taps) + p) * 32 + lane] = (int32_t)((uint32_t)f0 | (uint32_t)f1 << 16);
             }
     packed[pairs_start(taps, channels) + pairs_size(taps, channels)] = fits;
+
+    // vpdpbusd multiplies unsigned input bytes by signed filter bytes: usable when every tap fits int8.
+    // Signed inputs are flipped to x + 128, so the starting accumulators take (offset - 128) * sum of taps.
+    int32_t *vnni = packed + vnni_start(taps, channels);
+    int fits8 = taps == 9 && vnni_blocks(channels) > 0;
+    for (int t = 0; t < taps; t++)
+        for (int c = 0; c < channels; c++) fits8 &= packed[(size_t)t * stride + c] >= INT8_MIN && packed[(size_t)t * stride + c] <= INT8_MAX;
+    vnni[0] = fits8;
+    if (taps != 9) return;
+    int32_t *block_data = vnni + 1;
+    for (int block = 0; block < vnni_blocks(channels); block++, block_data += VNNI_BLOCK_INTS) {
+        for (int fx = 0; fx < 3; fx++)
+            for (int k = 0; k < 4; k++)
+                for (int lane = 0; lane < 16; lane++) {
+                    int c = vnni_channel(block, k, lane, channels);
+                    uint32_t bytes = 0;  // taps of rows 0, 1, 2 of column fx; the fourth byte multiplies by 0
+                    for (int fy = 0; fy < 3; fy++) bytes |= (uint32_t)(uint8_t)packed[(size_t)(fy * 3 + fx) * stride + c] << (8 * fy);
+                    block_data[(fx * 4 + k) * 16 + lane] = (int32_t)bytes;
+                }
+        for (int k = 0; k < 4; k++)
+            for (int lane = 0; lane < 16; lane++) {
+                int c = vnni_channel(block, k, lane, channels);
+                uint32_t filter_sum = 0;
+                for (int t = 0; t < 9; t++) filter_sum += (uint32_t)packed[(size_t)t * stride + c];
+                uint32_t offset = (uint32_t)input_offset - (is_signed ? 128u : 0u);
+                block_data[12 * 16 + k * 16 + lane] = (int32_t)((uint32_t)packed[(size_t)taps * stride + c] + offset * filter_sum);
+            }
+    }
 }
 
 /// Filter taps [begin, end) whose input coordinate origin + tap * dilation lies in [0, size).
@@ -225,12 +268,51 @@ static inline void row_block32_avx512(const ck_window *w, const int32_t *filter,
     }
 }
 
+/// The output columns [begin, end) whose windows lie inside the image horizontally.
+static inline void interior_columns(const ck_window *w, int *begin, int *end) {
+    int b = 0, e;
+    while (b < w->output_width && b * w->stride_width - w->pad_left < 0) b++;
+    e = b;
+    while (e < w->output_width && e * w->stride_width - w->pad_left + (w->filter_width - 1) * w->dilation_width < w->input_width)
+        e++;
+    *begin = b;
+    *end = e;
+}
+
+/// Channels [0, channels) of the pixels whose windows leave the image, 16 at a time (the VNNI path
+/// did the others).
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void border_pixels_avx512(const void *input, const ck_window *w, const int32_t *filter,
+                                        const ck_requant *rq, void *output, int row_begin, int row_end, int channels,
+                                        const int is_signed) {
+    const dw_steps s = steps_for(w);
+    const __m512i input_offset = _mm512_set1_epi32(rq->input_offset);
+    int ox_begin, ox_end;
+    interior_columns(w, &ox_begin, &ox_end);
+    for (int oy = row_begin; oy < row_end; oy++) {
+        const int iy = oy * w->stride_height - w->pad_top;
+        const int row_inside = iy >= 0 && iy + (w->filter_height - 1) * w->dilation_height < w->input_height;
+        for (int ox = 0; ox < w->output_width; ox++) {
+            if (row_inside && ox == ox_begin && ox_end > ox_begin) ox = ox_end;
+            if (ox >= w->output_width) break;
+            const pixel_taps t = taps_for(input, w, filter, oy, ox);
+            const int32_t *start = start_row(w, filter, &t);
+            void *out = (char *)output + ((size_t)oy * w->output_width + ox) * s.channels;
+            for (int c = 0; c < channels; c += 16) {
+                const requant16_channels constants = requant16_prepare(rq, c);
+                pixel_avx512(&t, t.rows, t.columns, start, s, c, 0xFFFF, 16, input_offset, &constants, rq, out, 1,
+                             is_signed);
+            }
+        }
+    }
+}
+
 /// Channel blocks outside, pixels of the output row inside, so each block's requantization constants
 /// are prepared once per row.
 __attribute__((target(CK_AVX512_Q), always_inline))
 static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w, const int32_t *filter,
                                            const ck_requant *rq, void *output, int row_begin, int row_end,
-                                           const int is_signed) {
+                                           int vnni_channels, int vnni_all_pixels, const int is_signed) {
     const dw_steps s = steps_for(w);
     const __m512i input_offset = _mm512_set1_epi32(rq->input_offset);
     const int three = w->filter_height == 3 && w->filter_width == 3;
@@ -240,14 +322,17 @@ static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w
     size_t tap_offset[taps];  // input offset of each tap from the window's first, for interior pixels
     for (int t = 0; t < taps; t++)
         tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
+    if (vnni_channels > 0 && !vnni_all_pixels) border_pixels_avx512(input, w, filter, rq, output, row_begin, row_end, vnni_channels, is_signed);
+    if (vnni_channels == s.channels) return;
     for (int oy = row_begin; oy < row_end; oy++) {
         for (int ox = 0; ox < w->output_width; ox++) row_taps[ox] = taps_for(input, w, filter, oy, ox);
         char *out_row = (char *)output + (size_t)oy * w->output_width * s.channels;
-        int c = 0;
+        int c = vnni_channels;
         if (use_pairs)
             for (; c + 32 <= s.channels; c += 32) {
                 if (three)
-                    row_block32_avx512(w, filter, row_taps, tap_offset, 9, s, c, input_offset, rq, out_row, is_signed);
+                    row_block32_avx512(w, filter, row_taps, tap_offset, 9, s, c, input_offset, rq, out_row,
+                                       is_signed);
                 else
                     row_block32_avx512(w, filter, row_taps, tap_offset, taps, s, c, input_offset, rq, out_row,
                                        is_signed);
@@ -273,11 +358,291 @@ static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w
     }
 }
 
+// MARK: AVX-512 VNNI interior pixels of 3x3 filters
+// vpdpbusd adds four byte products per 32-bit lane. Per input column and 64-byte block, the bytes of
+// input rows 0, 1, 2 are interleaved per channel (vnni_column), so one vpdpbusd applies a whole filter
+// column; output pixels next to each other share the interleaved columns (two of three at stride 1, one
+// at stride 2). With exactly 32 channels a 64-byte block holds two neighbouring pixels, which then share
+// every load and are computed together. Taps outside the image never occur here (interior pixels
+// only), so the input offset's share is a constant in the starting accumulators.
+
+#define CK_AVX512_VNNI_Q CK_AVX512_Q ",avx512vnni"
+enum { VNNI_MIN_PIXELS = 16 };
+
+/// Requantization constants of the 64 lanes of a block, in the lane order of the accumulators. Same
+/// arithmetic as requantize16 but on 64-bit lanes at once: floor((floor((P + 2^30) / 2^31) + h - n) / 2^r)
+/// with P = (acc << left) * significand, h = 2^(r - 1) and n = [P < 0] (both 0 when r = 0) is, as nested
+/// floors of integer divisions compose, floor((P + 2^30 + (h - n) 2^31) / 2^(31 + r)); n may test P < 0
+/// instead of the reference's high part < 0, as both give 0 for P in [-2^30, 0). Requires significands
+/// other than INT32_MIN (no saturation) and shifts in [-31, 31].
+typedef struct {
+    __m512i left[4], significand_even[4], significand_odd[4], round_even[4], round_odd[4], negative_even[4],
+        negative_odd[4], shift_even[4], shift_odd[4];
+    int any_left;  // some channel shifts left (multiplier above 1); usually none, saving the shift
+} vnni_requant;
+
+static inline int vnni_requant_supported(const ck_requant *rq, int channels) {
+    for (int c = 0; c < channels; c++)
+        if (rq->significand[c] == INT32_MIN || rq->shift[c] < -31 || rq->shift[c] > 31) return 0;
+    return 1;
+}
+
+/// Vector k of a block's lane order from its four channel-ordered 16-lane rows: 128-bit chunk k of
+/// each row (a 4 x 4 transpose of chunks).
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_lane_order(const int32_t *values, int block, int channels, __m512i out[4]) {
+    __m512i rows[4];
+    for (int m = 0; m < 4; m++) rows[m] = _mm512_loadu_si512(values + (64 * block + 16 * m) % channels);
+    const __m512i low01 = _mm512_shuffle_i32x4(rows[0], rows[1], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i low23 = _mm512_shuffle_i32x4(rows[2], rows[3], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i high01 = _mm512_shuffle_i32x4(rows[0], rows[1], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512i high23 = _mm512_shuffle_i32x4(rows[2], rows[3], _MM_SHUFFLE(3, 2, 3, 2));
+    out[0] = _mm512_shuffle_i32x4(low01, low23, _MM_SHUFFLE(2, 0, 2, 0));
+    out[1] = _mm512_shuffle_i32x4(low01, low23, _MM_SHUFFLE(3, 1, 3, 1));
+    out[2] = _mm512_shuffle_i32x4(high01, high23, _MM_SHUFFLE(2, 0, 2, 0));
+    out[3] = _mm512_shuffle_i32x4(high01, high23, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+/// The 64-bit-lane constants of one half (even or odd 32-bit lanes) for right shifts `right`.
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_requant_half(__m512i right, __m512i *round, __m512i *negative, __m512i *shift) {
+    const __mmask8 shifts = _mm512_cmpgt_epi64_mask(right, _mm512_setzero_si512());
+    const __m512i half = _mm512_sllv_epi64(_mm512_set1_epi64(1LL << 31), _mm512_sub_epi64(right, _mm512_set1_epi64(1)));
+    *round = _mm512_add_epi64(_mm512_set1_epi64(1LL << 30), _mm512_maskz_mov_epi64(shifts, half));  // 2^30 + h 2^31
+    *negative = _mm512_maskz_mov_epi64(shifts, _mm512_set1_epi64(1LL << 31));
+    *shift = _mm512_add_epi64(right, _mm512_set1_epi64(31));
+}
+
+__attribute__((target(CK_AVX512_VNNI_Q), noinline))  // inlined, it worsens the row loops' code
+static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, vnni_requant *out) {
+    __m512i significand[4], shift[4];
+    vnni_lane_order(rq->significand, block, channels, significand);
+    vnni_lane_order(rq->shift, block, channels, shift);
+    const __m512i zero = _mm512_setzero_si512();
+    out->any_left = 0;
+    for (int k = 0; k < 4; k++) {
+        out->any_left |= _mm512_cmpgt_epi32_mask(shift[k], zero) != 0;
+        out->left[k] = _mm512_max_epi32(shift[k], zero);
+        const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift[k]), zero);
+        // mul_epi32 reads the low 32 bits of each 64-bit lane: the even lanes as they are, the odd moved down.
+        out->significand_even[k] = significand[k];
+        out->significand_odd[k] = _mm512_srli_epi64(significand[k], 32);
+        vnni_requant_half(_mm512_and_si512(right, _mm512_set1_epi64(0xFFFFFFFF)), &out->round_even[k],
+                          &out->negative_even[k], &out->shift_even[k]);
+        vnni_requant_half(_mm512_srli_epi64(right, 32), &out->round_odd[k], &out->negative_odd[k], &out->shift_odd[k]);
+    }
+}
+
+/// Requantized (not yet offset or clamped) 32-bit values of accumulator vector k.
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline __m512i vnni_requantize(__m512i acc, const vnni_requant *c, int k) {
+    const __m512i zero = _mm512_setzero_si512();
+    // Wraps, as the reference's int32 multiply by 2^left.
+    const __m512i x = c->any_left ? _mm512_sllv_epi32(acc, c->left[k]) : acc;
+    __m512i even = _mm512_mul_epi32(x, c->significand_even[k]);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->significand_odd[k]);
+    __m512i sum_even = _mm512_add_epi64(even, c->round_even[k]), sum_odd = _mm512_add_epi64(odd, c->round_odd[k]);
+    sum_even = _mm512_mask_sub_epi64(sum_even, _mm512_cmplt_epi64_mask(even, zero), sum_even, c->negative_even[k]);
+    sum_odd = _mm512_mask_sub_epi64(sum_odd, _mm512_cmplt_epi64_mask(odd, zero), sum_odd, c->negative_odd[k]);
+    even = _mm512_srav_epi64(sum_even, c->shift_even[k]);
+    odd = _mm512_srav_epi64(sum_odd, c->shift_odd[k]);
+    // The odd lanes' results (low halves of the odd products' lanes) into the odd 32-bit positions.
+    return _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CCAA);
+}
+
+/// The four interleaved vectors of one input column: lane (l, j) of vector k (l the 128-bit lane) holds
+/// rows 0, 1, 2 (and row 2 again, times a zero filter byte) of channel 16 l + 4 k + j. `masked`: load only
+/// the bytes in `lanes` (the last, unpaired pixel of a 32-channel row).
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_interleave(__m512i r0, __m512i r1, __m512i r2, __m512i q[4], const int is_signed) {
+    if (is_signed) {  // x + 128 as an unsigned byte
+        const __m512i flip = _mm512_set1_epi8((char)0x80);
+        r0 = _mm512_xor_si512(r0, flip);
+        r1 = _mm512_xor_si512(r1, flip);
+        r2 = _mm512_xor_si512(r2, flip);
+    }
+    const __m512i low01 = _mm512_unpacklo_epi8(r0, r1), high01 = _mm512_unpackhi_epi8(r0, r1);
+    const __m512i low22 = _mm512_unpacklo_epi8(r2, r2), high22 = _mm512_unpackhi_epi8(r2, r2);
+    q[0] = _mm512_unpacklo_epi16(low01, low22);
+    q[1] = _mm512_unpackhi_epi16(low01, low22);
+    q[2] = _mm512_unpacklo_epi16(high01, high22);
+    q[3] = _mm512_unpackhi_epi16(high01, high22);
+}
+
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_column(const uint8_t *p, size_t input_row, __m512i q[4], const int is_signed,
+                               const int masked, __mmask64 lanes) {
+    __m512i r0 = masked ? _mm512_maskz_loadu_epi8(lanes, p) : _mm512_loadu_si512(p);
+    __m512i r1 = masked ? _mm512_maskz_loadu_epi8(lanes, p + input_row) : _mm512_loadu_si512(p + input_row);
+    __m512i r2 = masked ? _mm512_maskz_loadu_epi8(lanes, p + 2 * input_row) : _mm512_loadu_si512(p + 2 * input_row);
+    vnni_interleave(r0, r1, r2, q, is_signed);
+}
+
+/// One output block from its three columns: accumulate, requantize, offset, clamp, store 64 bytes.
+/// The saturating packs restore channel order (lane l of the result holds channels 16 l .. 16 l + 15)
+/// and clamp to the type's range, so only the activation bounds remain, applied to bytes.
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_output(const __m512i *q0, const __m512i *q1, const __m512i *q2, const int32_t *block_data,
+                               const vnni_requant *c, const ck_requant *rq, void *out, const int is_signed,
+                               const int masked, __mmask64 lanes) {
+    const __m512i *filter = (const __m512i *)block_data;  // [column][k], read unaligned
+    __m512i value[4];
+#pragma clang loop unroll(full)
+    for (int k = 0; k < 4; k++) {
+        __m512i acc = _mm512_loadu_si512(block_data + 12 * 16 + 16 * k);
+        acc = _mm512_dpbusd_epi32(acc, q0[k], _mm512_loadu_si512(filter + k));
+        acc = _mm512_dpbusd_epi32(acc, q1[k], _mm512_loadu_si512(filter + 4 + k));
+        acc = _mm512_dpbusd_epi32(acc, q2[k], _mm512_loadu_si512(filter + 8 + k));
+        value[k] = _mm512_add_epi32(vnni_requantize(acc, c, k), _mm512_set1_epi32(rq->output_offset));
+    }
+    const __m512i words01 = _mm512_packs_epi32(value[0], value[1]), words23 = _mm512_packs_epi32(value[2], value[3]);
+    __m512i bytes;
+    if (is_signed) {
+        bytes = _mm512_packs_epi16(words01, words23);
+        bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8((char)rq->activation_min));
+        bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+    } else {
+        bytes = _mm512_packus_epi16(words01, words23);
+        bytes = _mm512_max_epu8(bytes, _mm512_set1_epi8((char)rq->activation_min));
+        bytes = _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+    }
+    if (masked) _mm512_mask_storeu_epi8(out, lanes, bytes);
+    else _mm512_storeu_si512(out, bytes);
+}
+
+/// One block of a pixel whose window leaves the image: taps outside hold the input zero point `pad`,
+/// whose products exactly cancel their share of the offset term in the starting accumulators, so the
+/// result equals the reference's, which skips those taps.
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_border_pixel(const uint8_t *input, const ck_window *w, int oy, int ox, int block,
+                                     const int32_t *block_data, const vnni_requant *c, const ck_requant *rq,
+                                     uint8_t *output, __m512i pad, const int is_signed) {
+    const int iy = oy * w->stride_height - w->pad_top, ix = ox * w->stride_width - w->pad_left;
+    __m512i q[3][4];
+    for (int fx = 0; fx < 3; fx++) {
+        __m512i r[3];
+        for (int fy = 0; fy < 3; fy++) {
+            const int y = iy + fy, x = ix + fx;
+            r[fy] = y >= 0 && y < w->input_height && x >= 0 && x < w->input_width
+                ? _mm512_loadu_si512(input + ((size_t)y * w->input_width + x) * w->channels + 64 * block)
+                : pad;
+        }
+        vnni_interleave(r[0], r[1], r[2], q[fx], is_signed);
+    }
+    vnni_output(q[0], q[1], q[2], block_data, c, rq, output + ((size_t)oy * w->output_width + ox) * w->channels + 64 * block,
+                is_signed, 0, 0);
+}
+
+/// `count` output blocks along a row: block n's window starts at in + n * step, its columns `column`
+/// bytes apart; it is written to out + n * out_step. `share`: how many columns a block shares with the
+/// next (2 when step == column, 1 when step == 2 * column).
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline void vnni_row(const uint8_t *in, size_t input_row, size_t step, size_t column, int count,
+                            const int32_t *block_data, const vnni_requant *c, const ck_requant *rq, uint8_t *out,
+                            size_t out_step, const int share, const int is_signed) {
+    __m512i q0[4], q1[4], q2[4];
+    if (count <= 0) return;
+    vnni_column(in, input_row, q0, is_signed, 0, 0);
+    if (share == 2) vnni_column(in + column, input_row, q1, is_signed, 0, 0);
+    for (int n = 0; n < count; n++) {
+        const uint8_t *window = in + (size_t)n * step;
+        if (share != 2) vnni_column(window + column, input_row, q1, is_signed, 0, 0);
+        vnni_column(window + 2 * column, input_row, q2, is_signed, 0, 0);
+        vnni_output(q0, q1, q2, block_data, c, rq, out + (size_t)n * out_step, is_signed, 0, 0);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 4; k++) {
+            if (share == 2) {
+                q0[k] = q1[k];
+                q1[k] = q2[k];
+            } else {
+                q0[k] = q2[k];
+            }
+        }
+    }
+}
+
+/// Interior pixels of the rows, channels [0, returned count), through vpdpbusd; returns 0 when this path
+/// does not apply (then the caller computes everything).
+__attribute__((target(CK_AVX512_VNNI_Q), always_inline))
+static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, const int32_t *filter,
+                                        const ck_requant *rq, void *output, int row_begin, int row_end,
+                                        int *all_pixels, const int is_signed) {
+    const int channels = w->channels, taps = w->filter_height * w->filter_width;
+    const int pairs = channels == 32;
+    if (!ck_gemm_q_uses_vnni() || w->filter_height != 3 || w->filter_width != 3 || w->dilation_height != 1
+        || w->dilation_width != 1 || w->stride_width > 2 || (pairs && w->stride_width != 1))
+        return 0;
+    if (!filter[vnni_start(taps, channels)] || !vnni_requant_supported(rq, channels)) return 0;
+    // Interior output columns: the window's three input columns inside the image.
+    int ox_begin, ox_end, interior_rows = 0;
+    interior_columns(w, &ox_begin, &ox_end);
+    for (int oy = row_begin; oy < row_end; oy++) {
+        const int iy = oy * w->stride_height - w->pad_top;
+        interior_rows += iy >= 0 && iy + 2 < w->input_height;
+    }
+    // Preparing a block's constants costs about as much as a dozen pixels.
+    if ((ox_end - ox_begin) * interior_rows < VNNI_MIN_PIXELS) return 0;
+    // Border pixels too (not with 32-channel pairs), when the input zero point is a byte of the type.
+    const int32_t zero_point = -rq->input_offset;
+    *all_pixels = !pairs && (is_signed ? zero_point >= INT8_MIN && zero_point <= INT8_MAX : zero_point >= 0 && zero_point <= UINT8_MAX);
+    const __m512i pad = _mm512_set1_epi8((char)zero_point);
+    const size_t input_row = (size_t)w->input_width * channels;
+    const int32_t *block_data = filter + vnni_start(taps, channels) + 1;
+    const int blocks = vnni_blocks(channels);
+    for (int block = 0; block < blocks; block++, block_data += VNNI_BLOCK_INTS) {
+        vnni_requant c;
+        vnni_requant_prepare(rq, block, channels, &c);
+        for (int oy = row_begin; oy < row_end; oy++) {
+            const int iy = oy * w->stride_height - w->pad_top;
+            const int row_inside = iy >= 0 && iy + 2 < w->input_height;
+            if (*all_pixels)
+                for (int ox = 0; ox < w->output_width; ox++) {
+                    if (row_inside && ox == ox_begin) ox = ox_end;
+                    if (ox >= w->output_width) break;
+                    vnni_border_pixel(input, w, oy, ox, block, block_data, &c, rq, output, pad, is_signed);
+                }
+            if (!row_inside || ox_end <= ox_begin) continue;
+            const int ix = ox_begin * w->stride_width - w->pad_left, count = ox_end - ox_begin;
+            const uint8_t *in = (const uint8_t *)input + ((size_t)iy * w->input_width + ix) * channels + 64 * block;
+            uint8_t *out = (uint8_t *)output + ((size_t)oy * w->output_width + ox_begin) * channels + 64 * block;
+            if (pairs) {
+                vnni_row(in, input_row, 64, 32, count / 2, block_data, &c, rq, out, 64, 1, is_signed);
+                if (count % 2) {  // the last pixel alone: its neighbour's bytes may lie past the input
+                    const uint8_t *last = in + (size_t)(count - 1) * 32;
+                    const __mmask64 low = 0xFFFFFFFFull;
+                    __m512i q0[4], q1[4], q2[4];
+                    vnni_column(last, input_row, q0, is_signed, 1, low);
+                    vnni_column(last + 32, input_row, q1, is_signed, 1, low);
+                    vnni_column(last + 64, input_row, q2, is_signed, 1, low);
+                    vnni_output(q0, q1, q2, block_data, &c, rq, out + (size_t)(count - 1) * 32, is_signed, 1, low);
+                }
+            } else if (w->stride_width == 1) {
+                vnni_row(in, input_row, channels, channels, count, block_data, &c, rq, out, channels, 2, is_signed);
+            } else {
+                vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &c, rq, out, channels, 1,
+                         is_signed);
+            }
+        }
+    }
+    return pairs ? 32 : 64 * blocks;
+}
+
+__attribute__((target(CK_AVX512_VNNI_Q)))
+static int depthwise_q_vnni(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
+                            void *output, int row_begin, int row_end, int *all_pixels) {
+    *all_pixels = 0;
+    if (rq->is_signed) return depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1);
+    return depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0);
+}
+
 __attribute__((target(CK_AVX512_Q)))
 static void depthwise_q_avx512(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
                                void *output, int row_begin, int row_end) {
-    if (rq->is_signed) depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, 1);
-    else depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, 0);
+    // Interior pixels of the channels the VNNI path covers first, then everything else.
+    int all_pixels = 0;
+    int vnni_channels = ck_has_avx512_vnni() ? depthwise_q_vnni(input, w, filter, rq, output, row_begin, row_end, &all_pixels) : 0;
+    if (rq->is_signed) depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, vnni_channels, all_pixels, 1);
+    else depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, vnni_channels, all_pixels, 0);
 }
 
 __attribute__((target("avx2"), always_inline))

@@ -123,7 +123,9 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
 /// int32 values of a [taps][channels] 8-bit depthwise filter plus its offset, channels padded to 16,
 /// followed by two rows of starting accumulators: the bias (`bias` may be NULL), and the bias plus
 /// input offset * sum of the taps (for pixels whose whole window lies inside the image), then the taps
-/// as int16 pairs for the AVX-512 vpmaddwd path and a flag saying whether they fit int16.
+/// as int16 pairs for the AVX-512 vpmaddwd path and a flag saying whether they fit int16, then a flag
+/// saying whether they fit int8 and, for 9 taps (3x3), the filter columns as bytes with their starting
+/// accumulators for the AVX-512 VNNI path (vpdpbusd).
 size_t ck_depthwise_q_packed_count(int taps, int channels);
 void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
                          const int32_t *bias, int taps, int channels, int32_t *packed);

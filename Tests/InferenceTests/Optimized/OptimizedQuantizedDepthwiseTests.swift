@@ -1,0 +1,205 @@
+import CKernels
+import Testing
+@testable import Inference
+
+// The 8-bit depthwise kernel's AVX-512 VNNI path (3x3 interior pixels through vpdpbusd: 64-channel
+// blocks, or pixel pairs with exactly 32 channels; its own requantization on 64-bit lanes) against the
+// reference kernel: outputs must be EXACTLY equal. The images are large enough (>= 16 interior pixels
+// per call) for the path to run, also split over 3 threads; every instruction set this CPU has runs too.
+
+private struct DepthwisePath: CustomStringConvertible {
+    var isa: ck_isa
+    var vnni: Bool
+    var description: String { String(cString: ck_isa_name(isa)) + (isa == CK_ISA_AVX512 && !vnni ? " without VNNI" : "") }
+}
+
+private var depthwisePaths: [DepthwisePath] {
+    var paths = [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
+        .map { DepthwisePath(isa: $0, vnni: false) }
+    if ck_detected_isa() == CK_ISA_AVX512 && ck_has_avx512_vnni() != 0 { paths.append(DepthwisePath(isa: CK_ISA_AVX512, vnni: true)) }
+    return paths
+}
+
+private struct DepthwiseCase {
+    var channels: Int, height: Int, width: Int, stride: Int, same: Bool
+    /// Zero points at the ends of the type, mostly extreme elements, tiny output scales, huge biases.
+    var extreme = false
+    /// uint8 filters within 127 of their zero point, so filter minus zero point fits int8 (the VNNI path).
+    var nearZeroPoint = false
+}
+
+private func extremes<T: Quantized.Element>(_ count: Int, _: T.Type, _ random: inout SeededRandom) -> [T] {
+    (0..<count).map { _ in
+        switch random.int(0...3) {
+        case 0, 1: return T.min
+        case 2: return T.max
+        default: return T(truncatingIfNeeded: random.next())
+        }
+    }
+}
+
+private func checkDepthwise<T: Quantized.Element>(_: T.Type, _ shape: DepthwiseCase, random: inout SeededRandom) throws {
+    let signed = T.self == Int8.self, c = shape.channels
+    let xShape = [1, shape.height, shape.width, c], wShape = [1, 3, 3, c]
+    let padding: Quantized.Padding = shape.same ? .same : .valid
+    let yShape = try Quantized.convolutionOutputShape(
+        .depthwise(depthMultiplier: 1), inputShape: xShape, filterShape: wShape, strideHeight: shape.stride,
+        strideWidth: shape.stride, dilationHeight: 1, dilationWidth: 1, padding: padding)
+    let range = signed ? -128...127 : 0...255
+    func zeroPoint() -> Int32 {
+        Int32(shape.extreme ? (random.int(0...1) == 0 ? range.lowerBound : range.upperBound) : random.int(range))
+    }
+    let inputQ = Quantized.TensorQuantization(scales: [0.02 + random.unit() * 0.05], zeroPoints: [zeroPoint()])
+    let outputScale = shape.extreme ? 0.000_05 + random.unit() * 0.01 : 0.05 + random.unit() * 0.3
+    let outputQ = Quantized.TensorQuantization(scales: [outputScale], zeroPoints: [zeroPoint()])
+    let filterZeroPoint: Int32 = signed ? 0 : (shape.nearZeroPoint ? Int32(random.int(100...155)) : zeroPoint())
+    let filterQ: Quantized.TensorQuantization = signed
+        ? .init(scales: (0..<c).map { _ in 0.001 + random.unit() * 0.02 }, zeroPoints: .init(repeating: 0, count: c),
+                quantizedDimension: 3)
+        : .init(scales: [0.001 + random.unit() * 0.02], zeroPoints: [filterZeroPoint])
+    let activation: [Quantized.FusedActivation] = [.none, .relu, .relu6]
+    let params = try Quantized.convolutionParams(
+        .depthwise(depthMultiplier: 1), elementType: T.self, input: inputQ, inputShape: xShape, filter: filterQ,
+        filterShape: wShape, output: outputQ, strideHeight: shape.stride, strideWidth: shape.stride, dilationHeight: 1,
+        dilationWidth: 1, padding: padding, activation: activation[random.int(0...2)])
+    let input = shape.extreme ? extremes(xShape.reduce(1, *), T.self, &random) : random.elements(xShape.reduce(1, *), T.self)
+    var filter = shape.extreme ? extremes(wShape.reduce(1, *), T.self, &random) : random.elements(wShape.reduce(1, *), T.self)
+    if shape.nearZeroPoint {
+        filter = filter.indices.map { _ in T(truncatingIfNeeded: min(max(Int(filterZeroPoint) + random.int(-128...127), 0), 255)) }
+    }
+    let biasRange = shape.extreme ? Int(Int32.min)...Int(Int32.max) : -20000...20000
+    let bias = (0..<c).map { _ in Int32(random.int(biasRange)) }
+    let count = yShape.reduce(1, *)
+    var reference = [T](repeating: 0, count: count)
+    try input.withUnsafeBufferPointer { x in
+        try filter.withUnsafeBufferPointer { w in
+            try bias.withUnsafeBufferPointer { b in
+                try reference.withUnsafeMutableBufferPointer { y in
+                    try Quantized.depthwiseConv2D(input: x, inputShape: xShape, filter: w, filterShape: wShape, bias: b,
+                                                  output: y, outputShape: yShape, params: params)
+                }
+            }
+        }
+    }
+    defer {
+        ck_force_isa(ck_detected_isa())
+        ck_gemm_q_disable_vnni(0)
+    }
+    for path in depthwisePaths {
+        ck_force_isa(path.isa)
+        ck_gemm_q_disable_vnni(path.vnni ? 0 : 1)
+        for threads in [1, 3] {
+            var optimized = [T](repeating: 0, count: count)
+            input.withUnsafeBytes { x in
+                filter.withUnsafeBytes { w in
+                    bias.withUnsafeBufferPointer { b in
+                        optimized.withUnsafeMutableBytes { y in
+                            OptimizedQuantizedKernels.DepthwiseConv2D(
+                                filter: w.baseAddress!, bias: b.baseAddress, isSigned: signed, inputShape: xShape,
+                                filterShape: wShape, outputShape: yShape, params: params, threads: threads)
+                                .run(input: x.baseAddress!, output: y.baseAddress!)
+                        }
+                    }
+                }
+            }
+            let mismatch = optimized.indices.first { optimized[$0] != reference[$0] }
+            #expect(mismatch == nil, """
+                \(T.self) x\(xShape) s\(shape.stride) \(padding)\(shape.extreme ? " extreme" : "") on \(path) \
+                x\(threads): first mismatch at \(mismatch ?? -1)
+                """)
+        }
+    }
+}
+
+/// In the serialized suite of the other 8-bit kernel tests: every test switches the process-wide
+/// instruction set (ck_force_isa), so none may run alongside another.
+extension OptimizedQuantizedKernelTests {
+    /// 64-channel blocks (plus 32- and 16-channel remainders done the other way), and the 32-channel pixel
+    /// pairs with an odd count of interior pixels per row, at stride 1 and 2, SAME and VALID.
+    @Test func vnniDepthwiseEqualsReferenceExactly() throws {
+        var random = SeededRandom(state: 71)
+        for (round, channels) in [32, 64, 96, 128, 144, 192, 32, 64].enumerated() {
+            for stride in [1, 2] {
+                let shape = DepthwiseCase(channels: channels, height: random.int(9...21), width: random.int(9...21),
+                                          stride: stride, same: (round + stride) % 2 == 0, extreme: round % 3 == 2)
+                try checkDepthwise(Int8.self, shape, random: &random)
+            }
+        }
+    }
+
+    /// uint8 with filters near their zero point (taps fit int8: the VNNI path) and with arbitrary ones
+    /// (they do not: the vpmaddwd path), ordinary and extreme.
+    @Test func vnniDepthwiseUInt8EqualsReferenceExactly() throws {
+        var random = SeededRandom(state: 73)
+        for (round, channels) in [32, 64, 128, 96].enumerated() {
+            for stride in [1, 2] {
+                var shape = DepthwiseCase(channels: channels, height: random.int(9...19), width: random.int(9...19),
+                                          stride: stride, same: round % 2 == 0, extreme: round % 2 == 1,
+                                          nearZeroPoint: true)
+                try checkDepthwise(UInt8.self, shape, random: &random)
+                shape.nearZeroPoint = false
+                try checkDepthwise(UInt8.self, shape, random: &random)
+            }
+        }
+    }
+
+    /// The 64-bit-lane requantization on its own: an all-zero 3x3 filter (it fits int8) over zero inputs
+    /// leaves every interior accumulator equal to its bias, so each output is requantize(bias) of its
+    /// channel, compared with Quantized.multiplyByQuantizedMultiplier for exact ties of both roundings,
+    /// the largest shifts, wrapping left shifts and negative significands. The first channel's significand
+    /// INT32_MIN (the reference saturates) must send the layer down the other path, still exact.
+    @Test func vnniRequantizationEqualsReferenceArithmetic() throws {
+        var random = SeededRandom(state: 79)
+        let channels = 64
+        for saturating in [false, true] {
+            var accumulators = (0..<channels).map { _ in Int32(truncatingIfNeeded: random.next()) }
+            var significands = (0..<channels).map { _ in Int32(truncatingIfNeeded: random.next()) | 1 }
+            var shifts = (0..<channels).map { _ in Int32(random.int(-31...31)) }
+            let ties: [(Int32, Int32, Int32)] = [
+                (3, 1 << 30, 0), (-3, 1 << 30, 0), (6, 1 << 30, -1), (-6, 1 << 30, -1), (5, 1 << 30, -1),
+                (-5, 1 << 30, -1), (1 << 20, .max, 31), (-(1 << 20) - 1, 1 << 30, -31), (.min, .max, -31),
+                (.max, .max, -31), (.min, -(1 << 30), 0), (.max, .max, 0), (.min, .max, 0), (-1, .max, 0),
+                (-1, .max, -3), (12, 1 << 30, -2), (-12, 1 << 30, -2), (-10, 1 << 30, -2),
+            ]
+            for (i, tie) in ties.enumerated() { (accumulators[i + 1], significands[i + 1], shifts[i + 1]) = tie }
+            if saturating { (accumulators[0], significands[0], shifts[0]) = (.min, .min, 0) }
+            for signed in [true, false] {
+                let outputOffset: Int32 = signed ? 3 : 130
+                let low: Int32 = signed ? -128 : 0, high: Int32 = signed ? 127 : 255
+                let expected = (0..<channels).map { c in
+                    min(max(Quantized.multiplyByQuantizedMultiplier(accumulators[c], significands[c], shifts[c]) &+ outputOffset, low), high)
+                }
+                var filter = [Int32](repeating: 0, count: ck_depthwise_q_packed_count(9, Int32(channels)))
+                ck_depthwise_q_pack([UInt8](repeating: 0, count: 9 * channels), signed ? 1 : 0, 0, 0, accumulators, 9,
+                                    Int32(channels), &filter)
+                // 8x6 VALID: 6x4 = 24 interior pixels, all of them.
+                let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
+                var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
+                                       output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
+                                       stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
+                defer {
+                    ck_force_isa(ck_detected_isa())
+                    ck_gemm_q_disable_vnni(0)
+                }
+                for path in depthwisePaths {
+                    ck_force_isa(path.isa)
+                    ck_gemm_q_disable_vnni(path.vnni ? 0 : 1)
+                    var output = [UInt8](repeating: 0, count: 24 * channels)
+                    significands.withUnsafeMutableBufferPointer { significand in
+                        shifts.withUnsafeMutableBufferPointer { shift in
+                            var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: low,
+                                                activation_max: high, significand: significand.baseAddress,
+                                                shift: shift.baseAddress, is_signed: signed ? 1 : 0)
+                            ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
+                        }
+                    }
+                    for pixel in 0..<24 {
+                        let values = output[(pixel * channels)..<((pixel + 1) * channels)]
+                            .map { signed ? Int32(Int8(bitPattern: $0)) : Int32($0) }
+                        #expect(values == expected, "\(signed ? "int8" : "uint8") saturating \(saturating) on \(path) pixel \(pixel)")
+                    }
+                }
+            }
+        }
+    }
+}
