@@ -242,6 +242,10 @@ static inline void interior32_avx512(const uint8_t *first, const size_t *tap_off
     requantize_store16(acc1, high, rq, out, c + 16, 16);
 }
 
+/// The largest filter (in taps) whose int16 pairs row_block32_avx512 keeps in registers; larger ones take
+/// the 16-channel path.
+#define MAX_PAIR_TAPS 25
+
 /// One output row for a full block of 32 channels [c, c + 32): interior pixels through
 /// interior32_avx512, border pixels as two 16-channel blocks.
 __attribute__((target(CK_AVX512_Q), always_inline))
@@ -250,7 +254,9 @@ static inline void row_block32_avx512(const ck_window *w, const int32_t *filter,
                                       __m512i input_offset, const ck_requant *rq, char *out_row, const int is_signed) {
     const int all_taps = w->filter_height * w->filter_width;
     const int32_t *pairs = filter + pairs_start(all_taps, s.channels) + (size_t)(c / 32) * pair_count(all_taps) * 32;
-    __m512i filter_pairs[2 * pair_count(taps)];
+    // A fixed-size array: clang at -O0 misaligns variable-length arrays of 64-byte vectors (a debug build
+    // crashed on the aligned spill), so callers send filters of at most MAX_PAIR_TAPS taps here.
+    __m512i filter_pairs[2 * pair_count(MAX_PAIR_TAPS)];
     for (int i = 0; i < 2 * pair_count(taps); i++) filter_pairs[i] = _mm512_loadu_si512(pairs + 16 * i);
     const requant16_channels low = requant16_prepare(rq, c), high = requant16_prepare(rq, c + 16);
     for (int ox = 0; ox < w->output_width; ox++) {
@@ -312,14 +318,14 @@ static inline void border_pixels_avx512(const void *input, const ck_window *w, c
 __attribute__((target(CK_AVX512_Q), always_inline))
 static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w, const int32_t *filter,
                                            const ck_requant *rq, void *output, int row_begin, int row_end,
-                                           int vnni_channels, int vnni_all_pixels, const int is_signed) {
+                                           int vnni_channels, int vnni_all_pixels, pixel_taps *row_taps,
+                                           size_t *tap_offset, const int is_signed) {
     const dw_steps s = steps_for(w);
     const __m512i input_offset = _mm512_set1_epi32(rq->input_offset);
     const int three = w->filter_height == 3 && w->filter_width == 3;
-    pixel_taps row_taps[w->output_width];
     const int taps = w->filter_height * w->filter_width;
     const int use_pairs = filter[pairs_start(taps, s.channels) + pairs_size(taps, s.channels)];
-    size_t tap_offset[taps];  // input offset of each tap from the window's first, for interior pixels
+    // tap_offset: input offset of each tap from the window's first, for interior pixels
     for (int t = 0; t < taps; t++)
         tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
     if (vnni_channels > 0 && !vnni_all_pixels) border_pixels_avx512(input, w, filter, rq, output, row_begin, row_end, vnni_channels, is_signed);
@@ -328,7 +334,7 @@ static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w
         for (int ox = 0; ox < w->output_width; ox++) row_taps[ox] = taps_for(input, w, filter, oy, ox);
         char *out_row = (char *)output + (size_t)oy * w->output_width * s.channels;
         int c = vnni_channels;
-        if (use_pairs)
+        if (use_pairs && taps <= MAX_PAIR_TAPS)
             for (; c + 32 <= s.channels; c += 32) {
                 if (three)
                     row_block32_avx512(w, filter, row_taps, tap_offset, 9, s, c, input_offset, rq, out_row,
@@ -637,12 +643,16 @@ static int depthwise_q_vnni(const void *input, const ck_window *w, const int32_t
 
 __attribute__((target(CK_AVX512_Q)))
 static void depthwise_q_avx512(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
-                               void *output, int row_begin, int row_end) {
+                               void *output, int row_begin, int row_end, pixel_taps *row_taps, size_t *tap_offset) {
     // Interior pixels of the channels the VNNI path covers first, then everything else.
     int all_pixels = 0;
     int vnni_channels = ck_has_avx512_vnni() ? depthwise_q_vnni(input, w, filter, rq, output, row_begin, row_end, &all_pixels) : 0;
-    if (rq->is_signed) depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, vnni_channels, all_pixels, 1);
-    else depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, vnni_channels, all_pixels, 0);
+    if (rq->is_signed)
+        depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, vnni_channels, all_pixels, row_taps,
+                                tap_offset, 1);
+    else
+        depthwise_q_avx512_rows(input, w, filter, rq, output, row_begin, row_end, vnni_channels, all_pixels, row_taps,
+                                tap_offset, 0);
 }
 
 __attribute__((target("avx2"), always_inline))
@@ -689,7 +699,12 @@ void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter
                     int row_begin, int row_end) {
 #if defined(__x86_64__)
     if (ck_has_avx512_q()) {
-        depthwise_q_avx512(input, w, filter, rq, output, row_begin, row_end);
+        // The per-row scratch is allocated here, outside the AVX-512 code: clang at -O0 passes 64-byte
+        // vector arguments on a stack that a variable-length array has left misaligned (a debug build
+        // crashed on the aligned store).
+        pixel_taps row_taps[w->output_width];
+        size_t tap_offset[w->filter_height * w->filter_width];
+        depthwise_q_avx512(input, w, filter, rq, output, row_begin, row_end, row_taps, tap_offset);
         return;
     }
     if (ck_active_isa() >= CK_ISA_AVX2_FMA) {

@@ -114,8 +114,9 @@ private func sweepCase<T: Quantized.Element>(_: T.Type, channels: Int, filterZer
                                    multipliers: multipliers, activation: activation))
 }
 
-/// Serialized: every test switches the process-wide instruction set (ck_force_isa).
-@Suite(.serialized) struct OptimizedQuantizedGemmTests {
+// An extension of the serialized OptimizedQuantizedKernelTests suite: a separate suite would run in parallel
+// with it while both switch the process-wide instruction set.
+extension OptimizedQuantizedKernelTests {
     /// Significand 2^30 halves the accumulator, so odd accumulators are exact ties of the doubling high
     /// multiply; biases at odd multiples of 2^r put ties of the rounding right shift, on both signs,
     /// inside each sweep. 16...48 channels cover the two-panel, one-panel and partial-panel tiles.
