@@ -46,6 +46,6 @@ void ck_dequantize_q(const void *input, int is_signed, ptrdiff_t count, int32_t 
     (void)isa;
     for (; i < count; i++) {
         int32_t v = is_signed ? (int32_t)(int8_t)x[i] : (int32_t)x[i];
-        output[i] = (float)(v - zero_point) * scale;
+        output[i] = (float)(int32_t)((uint32_t)v - (uint32_t)zero_point) * scale;  // wraps as Swift's &-
     }
 }
