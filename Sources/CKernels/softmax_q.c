@@ -290,3 +290,113 @@ void ck_softmax_q_rows_output(const void *input, int is_signed, int depth, int r
                             scales[r], exponents[r], (uint8_t *)output + (size_t)r * depth, isa);
     }
 }
+
+// ---- Reciprocals of the row sums: Quantized.reciprocal (gemmlowp's GetReciprocal with
+// one_over_one_plus_x_for_x_in_0_1), the same fixed-point steps in plain C, which compiles to far
+// fewer instructions per row than the generic Swift. ----
+
+static inline int32_t softmax_wrapping_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+
+/// Gemmlowp SaturatingRoundingDoublingHighMul.
+static inline int32_t softmax_high_mul(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) return INT32_MAX;
+    int64_t product = (int64_t)a * b;
+    int64_t nudge = product >= 0 ? (1ll << 30) : (1 - (1ll << 30));
+    return (int32_t)((product + nudge) / (1ll << 31));  // truncating, as C++
+}
+
+/// SaturatingRoundingMultiplyByPOT for an exponent in 1...30.
+static inline int32_t softmax_saturating_shift_left(int32_t x, int exponent) {
+    int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1);
+    if (x > threshold) return INT32_MAX;
+    if (x < -threshold) return INT32_MIN;
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+static inline int32_t softmax_one_over_one_plus_x(int32_t a) {
+    int64_t sum = (int64_t)a + INT32_MAX;  // RoundingHalfSum(a, 1.0)
+    int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t constant_48_over_17 = 1515870810, constant_neg_32_over_17 = -1010580540;  // Q2.29
+    int32_t x = softmax_wrapping_add(constant_48_over_17, softmax_high_mul(half_denominator, constant_neg_32_over_17));
+    const int32_t one_q2 = 1 << 29;
+    for (int i = 0; i < 3; i++) {
+        int32_t one_minus = (int32_t)((uint32_t)one_q2 - (uint32_t)softmax_high_mul(half_denominator, x));
+        x = softmax_wrapping_add(x, softmax_saturating_shift_left(softmax_high_mul(x, one_minus), 2));
+    }
+    return softmax_saturating_shift_left(x, 1);  // ExactMulByPot<-1> then Rescale<0> from Q1
+}
+
+#if defined(__x86_64__)
+#define SOFTMAX_AVX512CD __attribute__((target("avx512f,avx512cd"), always_inline)) static inline
+
+/// softmax_high_mul on 16 lanes (INT32_MIN * INT32_MIN included).
+SOFTMAX_AVX512CD __m512i softmax_high_mul16(__m512i a, __m512i b) {
+    __m512i nudge_up = _mm512_set1_epi64(1ll << 30), nudge_down = _mm512_set1_epi64(1 - (1ll << 30));
+    __m512i toward_zero = _mm512_set1_epi64((1ll << 31) - 1), zero = _mm512_setzero_si512();
+    __m512i products[2] = {_mm512_mul_epi32(a, b), _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32))};
+    for (int i = 0; i < 2; i++) {
+        __m512i p = products[i];
+        __mmask8 negative = _mm512_cmplt_epi64_mask(p, zero);
+        p = _mm512_add_epi64(p, _mm512_mask_blend_epi64(negative, nudge_up, nudge_down));
+        // Truncating division by 2^31: negative values first move up by 2^31 - 1.
+        p = _mm512_mask_add_epi64(p, _mm512_cmplt_epi64_mask(p, zero), p, toward_zero);
+        products[i] = _mm512_srai_epi64(p, 31);
+    }
+    __m512i result = _mm512_mask_blend_epi32(0xAAAA, products[0], _mm512_slli_epi64(products[1], 32));
+    __m512i minimum = _mm512_set1_epi32(INT32_MIN);
+    __mmask16 both_minimum = _mm512_cmpeq_epi32_mask(a, minimum) & _mm512_cmpeq_epi32_mask(b, minimum);
+    return _mm512_mask_mov_epi32(result, both_minimum, _mm512_set1_epi32(INT32_MAX));
+}
+
+SOFTMAX_AVX512CD __m512i softmax_saturating_shift_left16(__m512i x, int exponent) {
+    __m512i threshold = _mm512_set1_epi32((int32_t)((1u << (31 - exponent)) - 1));
+    __m512i shifted = _mm512_slli_epi32(x, (unsigned)exponent);
+    shifted = _mm512_mask_mov_epi32(shifted, _mm512_cmpgt_epi32_mask(x, threshold), _mm512_set1_epi32(INT32_MAX));
+    return _mm512_mask_mov_epi32(shifted, _mm512_cmplt_epi32_mask(x, _mm512_sub_epi32(_mm512_setzero_si512(), threshold)),
+                                 _mm512_set1_epi32(INT32_MIN));
+}
+
+/// Sixteen rows at a time: the scalar code's dependent chain of multiplies is latency-bound.
+__attribute__((target("avx512f,avx512cd")))
+static int softmax_reciprocals_avx512(const int32_t *sums, int rows, int32_t integer_bits, int32_t *scales,
+                                      int32_t *bits_over_unit) {
+    int r = 0;
+    for (; r + 16 <= rows; r += 16) {
+        __m512i x = _mm512_loadu_si512(sums + r);
+        __m512i headroom_plus_one = _mm512_lzcnt_epi32(x);  // 32 for 0
+        // vpsllvd gives 0 for a count of 32, as the scalar code.
+        __m512i a = _mm512_sub_epi32(_mm512_sllv_epi32(x, headroom_plus_one), _mm512_set1_epi32(INT32_MIN));
+        // RoundingHalfSum(a, INT32_MAX) = (a + INT32_MAX + sign) / 2 in 64 bits: for a > INT32_MIN that
+        // is (a + 2^31) / 2 truncated = (a >> 1) + 2^30; for a = INT32_MIN (a zero sum) it is -2 / 2 = -1.
+        __m512i half_denominator = _mm512_add_epi32(_mm512_srai_epi32(a, 1), _mm512_set1_epi32(1 << 30));
+        half_denominator = _mm512_mask_mov_epi32(half_denominator, _mm512_cmpeq_epi32_mask(a, _mm512_set1_epi32(INT32_MIN)),
+                                                 _mm512_set1_epi32(-1));
+        __m512i value = _mm512_add_epi32(_mm512_set1_epi32(1515870810),
+                                         softmax_high_mul16(half_denominator, _mm512_set1_epi32(-1010580540)));
+        for (int i = 0; i < 3; i++) {
+            __m512i one_minus = _mm512_sub_epi32(_mm512_set1_epi32(1 << 29), softmax_high_mul16(half_denominator, value));
+            value = _mm512_add_epi32(value, softmax_saturating_shift_left16(softmax_high_mul16(value, one_minus), 2));
+        }
+        _mm512_storeu_si512(scales + r, softmax_saturating_shift_left16(value, 1));
+        _mm512_storeu_si512(bits_over_unit + r, _mm512_sub_epi32(_mm512_set1_epi32(integer_bits), headroom_plus_one));
+    }
+    return r;
+}
+#endif
+
+void ck_softmax_q_reciprocals(const int32_t *sums, int rows, int32_t integer_bits, int32_t *scales,
+                              int32_t *bits_over_unit, ck_isa isa) {
+    int r = 0;
+#if defined(__x86_64__)
+    if (isa >= CK_ISA_AVX512 && __builtin_cpu_supports("avx512cd"))
+        r = softmax_reciprocals_avx512(sums, rows, integer_bits, scales, bits_over_unit);
+#endif
+    (void)isa;
+    for (; r < rows; r++) {
+        uint32_t x = (uint32_t)sums[r];
+        int headroom_plus_one = x == 0 ? 32 : __builtin_clz(x);
+        uint32_t shifted = headroom_plus_one == 32 ? 0 : x << headroom_plus_one;
+        scales[r] = softmax_one_over_one_plus_x((int32_t)(shifted - (1u << 31)));
+        bits_over_unit[r] = integer_bits - headroom_plus_one;
+    }
+}

@@ -146,6 +146,21 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout SeededR
     #expect(!blockCounts.isDisjoint(with: [3, 4]), "\(blockCounts.sorted())")
 }
 
+/// The row sums' reciprocals in C (16 lanes with AVX-512) against Quantized.reciprocal on any int32,
+/// including 0, the extremes and wrapped (negative) sums.
+@Test func optimizedSoftmaxReciprocalsEqualReference() {
+    var random = SeededRandom(state: 14)
+    var sums: [Int32] = [0, 1, -1, .min, .max, 1 << 19, 1 << 30, (1 << 19) * 81, 3, .max - 1]
+    sums += (0..<20_000).map { _ in Int32(truncatingIfNeeded: random.next()) >> Int32(random.int(0...31)) }
+    let expected = sums.map { Quantized.reciprocal($0, integerBits: Quantized.softmaxAccumulationIntegerBits) }
+    for isa in instructionSets {
+        var scales = [Int32](repeating: 0, count: sums.count), bits = scales
+        ck_softmax_q_reciprocals(sums, Int32(sums.count), Quantized.softmaxAccumulationIntegerBits, &scales, &bits, isa)
+        let wrong = sums.indices.filter { scales[$0] != expected[$0].value || bits[$0] != expected[$0].bitsOverUnit }
+        #expect(wrong.isEmpty, "\(String(cString: ck_isa_name(isa))): \(wrong.count) differ, first sum \(wrong.first.map { sums[$0] } ?? 0)")
+    }
+}
+
 // MARK: - ADD and MUL
 
 enum OptimizedBinaryOp: CaseIterable { case add, mul }

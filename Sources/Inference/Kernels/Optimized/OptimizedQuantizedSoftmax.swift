@@ -4,8 +4,8 @@ import CKernels
 // element's exponential depends only on its difference to the row maximum (one of 256 values), so
 // the Q0.31 exponential and its Q12.19 summand are read from tables filled at load with the
 // reference's own fixed-point functions; only the reciprocal of each row's sum is computed per row.
-// Rows go to C in chunks (Sources/CKernels/softmax_q.c: row maxima and sums, then after the reciprocals
-// the outputs; AVX-512 register permutes or AVX2 gathers); the rescaling is Gemmlowp.multiply and
+// Rows go to C in chunks (Sources/CKernels/softmax_q.c: row maxima and sums, their reciprocals, then the
+// outputs; AVX-512 register permutes or AVX2 gathers); the rescaling is Gemmlowp.multiply and
 // roundingDivideByPOT for non-negative operands.
 
 extension OptimizedQuantizedKernels {
@@ -69,12 +69,14 @@ extension OptimizedQuantizedKernels {
                     let x = input + first * depth, y = output + first * depth
                     ck_softmax_q_rows_sum(x, isSigned, Int32(depth), Int32(rows), summands.entries, tableLength, tops,
                                           sums, isa)
+                    ck_softmax_q_reciprocals(sums, Int32(rows), Quantized.softmaxAccumulationIntegerBits, scales, exponents,
+                                             isa)
                     var irregularRows: [Int] = []
                     for r in 0..<rows {
-                        let (scale, bitsOverUnit) = Quantized.reciprocal(sums[r], integerBits: Quantized.softmaxAccumulationIntegerBits)
-                        let exponent = bitsOverUnit + 31 - outputBits
+                        // exponents[r] holds bitsOverUnit until here.
+                        let (scale, exponent) = (scales[r], exponents[r] + 31 - outputBits)
                         if exponentialsAreNonNegative, scale > 0, exponent >= 0, exponent <= 31 {
-                            (scales[r], exponents[r]) = (scale, exponent)
+                            exponents[r] = exponent
                         } else {
                             // Harmless for C; the row is redone below.
                             (scales[r], exponents[r]) = (0, 0)
