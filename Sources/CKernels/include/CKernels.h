@@ -168,6 +168,28 @@ static inline void ck_cpu_relax(void) {
 #endif
 }
 
+// ---- 8-bit layer ops, whole rows (softmax_q.c, dequantize_q.c, resize_bilinear_q.c) ----
+
+/// Softmax of `rows` consecutive rows of `depth` (>= 1) values: each row's maximum into tops[r] and the
+/// wrapping sum of summands[top - x] into sums[r]. Both 256-entry tables are 0 from index `length` on.
+void ck_softmax_q_rows_sum(const void *input, int is_signed, int depth, int rows, const int32_t *summands,
+                           int length, int32_t *tops, int32_t *sums, ck_isa isa);
+/// The outputs of those rows, as ck_softmax_q_output with each row's top, scale and exponent.
+void ck_softmax_q_rows_output(const void *input, int is_signed, int depth, int rows, const int32_t *tops,
+                              const int32_t *exponentials, int length, const int32_t *scales,
+                              const int32_t *exponents, void *output, ck_isa isa);
+/// Quantized.reciprocal(sums[r], integerBits: integer_bits) into scales[r] and bits_over_unit[r].
+void ck_softmax_q_reciprocals(const int32_t *sums, int rows, int32_t integer_bits, int32_t *scales,
+                              int32_t *bits_over_unit, ck_isa isa);
+/// output[i] = (float)(x[i] - zero_point) * scale for 8-bit x, one float multiply per element.
+void ck_dequantize_q(const void *input, int is_signed, ptrdiff_t count, int32_t zero_point, float scale,
+                     float *output, ck_isa isa);
+/// One int8 RESIZE_BILINEAR output row of `columns` pixels of `depth` channels from source rows row0 and
+/// row1 (row fraction dy, 10 bits); per column the two source pixels' element offsets and the fraction.
+void ck_resize_bilinear_s8_row(const int8_t *row0, const int8_t *row1, int32_t dy, const int32_t *lower,
+                               const int32_t *upper, const int32_t *fractions, int columns, int depth, int8_t *out,
+                               ck_isa isa);
+
 #ifdef __cplusplus
 }
 #endif

@@ -110,6 +110,57 @@ private func checkSoftmax<T: Quantized.Element>(_: T.Type, random: inout SeededR
     }
 }
 
+/// Input scales from tiny (every distance nonzero: 8 blocks of 32 entries, the gather path) to large (one
+/// block, the register permute), on depths around the 16-lane and 64-byte steps, on every ISA.
+@Test func optimizedSoftmaxEqualsReferenceForEveryTableLength() throws {
+    var random = SeededRandom(state: 13)
+    var blockCounts = Set<Int32>()
+    let shapes = [(1, 5), (15, 7), (16, 3), (17, 4), (63, 3), (64, 2), (65, 3), (81, 20), (130, 2)]
+    for step in 0..<150 {
+        let inputScale = 0.05 * pow(20, Float(step) / 149)  // 0.05 ... 1.0
+        for (depth, rows) in (0..<3).map({ _ in shapes[random.int(0...(shapes.count - 1))] }) {
+            let input = Quantized.TensorQuantization(scale: inputScale, zeroPoint: random.zeroPoint(Int8.self))
+            let output = Quantized.TensorQuantization(scale: 1.0 / 256, zeroPoint: -128)
+            let params = try Quantized.softmaxParams(elementType: Int8.self, beta: 1, input: input, output: output)
+            blockCounts.insert((OptimizedQuantizedKernels.Softmax<Int8>(params: params, depth: depth, threads: 1).tableLength + 31) / 32)
+            let x = random.int(0...1) == 0 ? random.elements(rows * depth, Int8.self)
+                : random.clustered(rows * depth, spread: 127, Int8.self)
+            let expected = try softmaxReference(x, depth: depth, params: params)
+            let xu = x.map { UInt8(bitPattern: $0) }
+            let uInput = Quantized.TensorQuantization(scale: inputScale, zeroPoint: random.zeroPoint(UInt8.self))
+            let uParams = try Quantized.softmaxParams(elementType: UInt8.self, beta: 1, input: uInput,
+                                                      output: Quantized.TensorQuantization(scale: 1.0 / 256, zeroPoint: 0))
+            let expectedUnsigned = try softmaxReference(xu, depth: depth, params: uParams)
+            for isa in instructionSets {
+                let difference = firstDifference(softmaxOptimized(x, depth: depth, params: params, threads: 1, isa: isa), expected)
+                #expect(difference == nil, "int8 \(rows)x\(depth) scale \(inputScale) \(String(cString: ck_isa_name(isa))): \(difference ?? "")")
+                let differenceUnsigned = firstDifference(softmaxOptimized(xu, depth: depth, params: uParams, threads: 1, isa: isa),
+                                                         expectedUnsigned)
+                #expect(differenceUnsigned == nil, "uint8 \(rows)x\(depth) scale \(inputScale) \(String(cString: ck_isa_name(isa))): \(differenceUnsigned ?? "")")
+            }
+        }
+    }
+    // Every code path: one and two 32-entry blocks (the specialized permutes), three or four (the general
+    // permute loop) and more than four (the gather). (Five blocks did not occur on this range of scales.)
+    #expect(blockCounts.contains(1) && blockCounts.contains(2) && blockCounts.contains(8), "\(blockCounts.sorted())")
+    #expect(!blockCounts.isDisjoint(with: [3, 4]), "\(blockCounts.sorted())")
+}
+
+/// The row sums' reciprocals in C (16 lanes with AVX-512) against Quantized.reciprocal on any int32,
+/// including 0, the extremes and wrapped (negative) sums.
+@Test func optimizedSoftmaxReciprocalsEqualReference() {
+    var random = SeededRandom(state: 14)
+    var sums: [Int32] = [0, 1, -1, .min, .max, 1 << 19, 1 << 30, (1 << 19) * 81, 3, .max - 1]
+    sums += (0..<20_000).map { _ in Int32(truncatingIfNeeded: random.next()) >> Int32(random.int(0...31)) }
+    let expected = sums.map { Quantized.reciprocal($0, integerBits: Quantized.softmaxAccumulationIntegerBits) }
+    for isa in instructionSets {
+        var scales = [Int32](repeating: 0, count: sums.count), bits = scales
+        ck_softmax_q_reciprocals(sums, Int32(sums.count), Quantized.softmaxAccumulationIntegerBits, &scales, &bits, isa)
+        let wrong = sums.indices.filter { scales[$0] != expected[$0].value || bits[$0] != expected[$0].bitsOverUnit }
+        #expect(wrong.isEmpty, "\(String(cString: ck_isa_name(isa))): \(wrong.count) differ, first sum \(wrong.first.map { sums[$0] } ?? 0)")
+    }
+}
+
 // MARK: - ADD and MUL
 
 enum OptimizedBinaryOp: CaseIterable { case add, mul }
@@ -268,6 +319,36 @@ private func checkDequantize<T: Quantized.Element>(_: T.Type, random: inout Seed
     }
 }
 
+/// Every ISA, on lengths that leave vector tails, and a zero point far outside 8 bits where a float
+/// multiply no longer equals the reference (Float(x - zeroPoint) rounds), so the table must be used.
+@Test func optimizedDequantizeEqualsReferenceOnEveryISAAndLength() throws {
+    var random = SeededRandom(state: 34)
+    func check<T: Quantized.Element>(_: T.Type, count: Int, scale: Float, zeroPoint: Int32, multiplies: Bool) throws {
+        let q = Quantized.TensorQuantization(scale: scale, zeroPoint: zeroPoint)
+        let values = random.elements(count, T.self)
+        var expected = [Float](repeating: 0, count: count)
+        try values.withUnsafeBufferPointer { x in
+            try expected.withUnsafeMutableBufferPointer { try Quantized.dequantize(x, quantization: q, output: $0) }
+        }
+        for isa in instructionSets {
+            let kernel = OptimizedQuantizedKernels.Dequantize<T>(scale: scale, zeroPoint: zeroPoint, isa: isa)
+            #expect(kernel.multiplyMatchesTable == multiplies, "\(T.self) \(q)")
+            var actual = [Float](repeating: .nan, count: count)
+            values.withUnsafeBufferPointer { x in
+                actual.withUnsafeMutableBufferPointer { kernel.run(x.baseAddress!, output: $0.baseAddress!, count: count) }
+            }
+            #expect(firstDifference(actual.map(\.bitPattern), expected.map(\.bitPattern)) == nil,
+                    "\(T.self) \(q) \(count) \(String(cString: ck_isa_name(isa)))")
+        }
+    }
+    for count in [0, 1, 7, 8, 15, 16, 17, 31, 33, 1000, 6820 * 81 / 20] {
+        try check(Int8.self, count: count, scale: random.scale(1e-4, 10), zeroPoint: random.zeroPoint(Int8.self), multiplies: true)
+        try check(UInt8.self, count: count, scale: random.scale(1e-4, 10), zeroPoint: random.zeroPoint(UInt8.self), multiplies: true)
+    }
+    // 2^25 + 1 - x is not a float for most x; the double product of the exact integer rounds differently.
+    try check(Int8.self, count: 1000, scale: 0.3, zeroPoint: (1 << 25) + 1, multiplies: false)
+}
+
 // MARK: - CONCATENATION
 
 private func checkConcatenation<T: Quantized.Element>(_: T.Type, random: inout SeededRandom) throws {
@@ -383,5 +464,40 @@ func optimizedResizeBilinearEqualsReferenceOnRandomShapes(alignCorners: Bool, ha
         }
         let difference = firstDifference(actual, expected)
         #expect(difference == nil, "\(shape) -> \(height)x\(width): \(difference ?? "")")
+    }
+}
+
+/// The C row kernel on every ISA, with channel counts around the 8- and 16-lane steps and the ST model's
+/// two real resizes (8x8x128 -> 16x16, 16x16x128 -> 32x32).
+@Test(arguments: [(false, false), (true, false), (false, true)])
+func optimizedResizeBilinearEqualsReferenceOnEveryISA(alignCorners: Bool, halfPixelCenters: Bool) throws {
+    var random = SeededRandom(state: 62)
+    var cases: [([Int], Int, Int)] = [([1, 8, 8, 128], 16, 16), ([1, 16, 16, 128], 32, 32)]
+    for depth in [1, 7, 8, 9, 15, 16, 17, 31, 33] {
+        cases.append(([random.int(1...2), random.int(1...6), random.int(1...6), depth], random.int(1...12), random.int(1...12)))
+    }
+    for (shape, height, width) in cases {
+        // Extreme values too: the sums then come closest to the int32 range.
+        let x = random.int(0...1) == 0 ? random.elements(shape.reduce(1, *), Int8.self)
+            : (0..<shape.reduce(1, *)).map { _ in random.int(0...1) == 0 ? Int8.min : Int8.max }
+        let count = shape[0] * height * width * shape[3]
+        var expected = [Int8](repeating: 0, count: count)
+        try x.withUnsafeBufferPointer { input in
+            try expected.withUnsafeMutableBufferPointer {
+                try Quantized.resizeBilinear(input, inputShape: shape, output: $0, outputHeight: height, outputWidth: width,
+                                             alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
+            }
+        }
+        for isa in instructionSets {
+            let kernel = OptimizedQuantizedKernels.ResizeBilinearInt8(
+                inputShape: shape, outputHeight: height, outputWidth: width, alignCorners: alignCorners,
+                halfPixelCenters: halfPixelCenters, threads: 1, isa: isa)
+            var actual = [Int8](repeating: 0x55, count: count)
+            x.withUnsafeBufferPointer { input in
+                actual.withUnsafeMutableBufferPointer { kernel.run(input.baseAddress!, output: $0.baseAddress!) }
+            }
+            let difference = firstDifference(actual, expected)
+            #expect(difference == nil, "\(shape) -> \(height)x\(width) \(String(cString: ck_isa_name(isa))): \(difference ?? "")")
+        }
     }
 }

@@ -1,8 +1,11 @@
+import CKernels
+
 // RESIZE_BILINEAR on int8 tensors, equal element for element to Quantized.resizeBilinear
 // (ResizeBilinearInteger). The source rows and columns and their 10-bit fractions are computed once at
 // load; per output pixel the four products of fractions are formed once, and the weighted sum runs in
 // int32: fractions lie in [-512, 1024), so each term is at most 128 * 1536 * 1536 (about 3.0e8) in
 // magnitude and the four terms plus the rounding stay below 2^31, equal to the reference's int64 sum.
+// Each output row runs in C (Sources/CKernels/resize_bilinear_q.c), vectorized across channels.
 
 extension OptimizedQuantizedKernels {
     public struct ResizeBilinearInt8: Sendable {
@@ -14,12 +17,16 @@ extension OptimizedQuantizedKernels {
         }
         let rows: [Source]
         let columns: [Source]
+        /// Per output column: the lower and upper source columns' element offsets and the fraction, for C.
+        let columnLowerOffsets, columnUpperOffsets, columnFractions: [Int32]
+        let isa: ck_isa
         let batches, inputHeight, inputWidth, depth: Int
         let runner: TileRunner
 
         /// `inputShape` is [N, H, W, C] with H, W >= 1; the output size is >= 1 (checked by the caller).
         public init(inputShape: [Int], outputHeight: Int, outputWidth: Int, alignCorners: Bool, halfPixelCenters: Bool,
-                    threads: Int) {
+                    threads: Int, isa: ck_isa = ck_active_isa()) {
+            self.isa = isa
             runner = TileRunner(threads: threads)
             (batches, inputHeight, inputWidth, depth) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
             let one: Int32 = 1 << 10
@@ -36,6 +43,10 @@ extension OptimizedQuantizedKernels {
             }
             rows = sources(inputHeight, outputHeight)
             columns = sources(inputWidth, outputWidth)
+            let channels = inputShape[3]
+            columnLowerOffsets = columns.map { Int32($0.lower * channels) }
+            columnUpperOffsets = columns.map { Int32($0.upper * channels) }
+            columnFractions = columns.map(\.fraction)
         }
 
         public func run(_ input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
@@ -47,26 +58,19 @@ extension OptimizedQuantizedKernels {
 
         /// Output rows [begin, end) counted across batches.
         private func runRows(_ begin: Int, _ end: Int, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
-            let one: Int32 = 1 << 10
-            var out = output + begin * columns.count * depth
-            for outputRow in begin..<end {
-                let (batch, row) = (outputRow / rows.count, rows[outputRow % rows.count])
-                let row0 = input + (batch * inputHeight + row.lower) * inputWidth * depth
-                let row1 = input + (batch * inputHeight + row.upper) * inputWidth * depth
-                let dy = row.fraction
-                for column in columns {
-                    let dx = column.fraction
-                    let (w00, w10) = ((one - dy) * (one - dx), dy * (one - dx))
-                    let (w01, w11) = ((one - dy) * dx, dy * dx)
-                    let topLeft = row0 + column.lower * depth, topRight = row0 + column.upper * depth
-                    let bottomLeft = row1 + column.lower * depth, bottomRight = row1 + column.upper * depth
-                    for c in 0..<depth {
-                        let sum = Int32(topLeft[c]) &* w00 &+ Int32(bottomLeft[c]) &* w10
-                            &+ Int32(topRight[c]) &* w01 &+ Int32(bottomRight[c]) &* w11
-                        let round: Int32 = sum > 0 ? (1 << 19) : -(1 << 19)
-                        out[c] = Int8(truncatingIfNeeded: (sum &+ round) / (1 << 20))
+            columnLowerOffsets.withUnsafeBufferPointer { lower in
+                columnUpperOffsets.withUnsafeBufferPointer { upper in
+                    columnFractions.withUnsafeBufferPointer { fractions in
+                        var out = output + begin * columns.count * depth
+                        for outputRow in begin..<end {
+                            let (batch, row) = (outputRow / rows.count, rows[outputRow % rows.count])
+                            let row0 = input + (batch * inputHeight + row.lower) * inputWidth * depth
+                            let row1 = input + (batch * inputHeight + row.upper) * inputWidth * depth
+                            ck_resize_bilinear_s8_row(row0, row1, row.fraction, lower.baseAddress, upper.baseAddress,
+                                                      fractions.baseAddress, Int32(columns.count), Int32(depth), out, isa)
+                            out += columns.count * depth
+                        }
                     }
-                    out += depth
                 }
             }
         }
