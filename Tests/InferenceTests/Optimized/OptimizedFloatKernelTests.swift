@@ -64,6 +64,12 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
         // im2col per work unit across two column tiles and several row tiles, windows crossing the border.
         ConvCase(height: 9, width: 11, inputChannels: 5, outputChannels: 100, filterHeight: 3, filterWidth: 3,
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+        // Both orders of work units: small weights (3 row tiles x 3 column tiles, taken band by band) and
+        // over 1 MB of packed weights (3 row tiles x 4 column tiles, taken column by column).
+        ConvCase(height: 7, width: 9, inputChannels: 24, outputChannels: 250, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 5, width: 10, inputChannels: 1024, outputChannels: 300, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
     ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
