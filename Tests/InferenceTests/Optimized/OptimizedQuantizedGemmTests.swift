@@ -9,30 +9,6 @@ import Testing
 // shapes (16/32-channel rows stored as whole vectors, partial row groups, channels not a multiple of
 // 16, gathered or in-place rows). Outputs must be EXACTLY equal on every instruction set.
 
-/// One code path of the 8-bit kernels: an instruction set, and for AVX-512 whether the GEMM uses VNNI.
-private struct GemmPath: CustomStringConvertible {
-    var isa: ck_isa
-    var vnni: Bool
-    var description: String { String(cString: ck_isa_name(isa)) + (isa == CK_ISA_AVX512 && !vnni ? " without VNNI" : "") }
-
-    func activate() {
-        ck_force_isa(isa)
-        ck_gemm_q_disable_vnni(vnni ? 0 : 1)
-    }
-
-    static func restoreDefault() {
-        ck_force_isa(ck_detected_isa())
-        ck_gemm_q_disable_vnni(0)
-    }
-
-    static var all: [GemmPath] {
-        var paths = [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
-            .map { GemmPath(isa: $0, vnni: false) }
-        if ck_detected_isa() == CK_ISA_AVX512 && ck_has_avx512_vnni() != 0 { paths.append(GemmPath(isa: CK_ISA_AVX512, vnni: true)) }
-        return paths
-    }
-}
-
 /// A regular convolution with explicit quantization parameters.
 private struct ConvCase<T: Quantized.Element> {
     var input: [T], inputShape: [Int]
@@ -58,8 +34,8 @@ private func expectOptimizedEqualsReference<T: Quantized.Element>(_ c: ConvCase<
         }
     }
     var narrow = false
-    defer { GemmPath.restoreDefault() }
-    for path in GemmPath.all {
+    defer { KernelPath.restoreDefault() }
+    for path in kernelPaths {
         path.activate()
         for threads in [1, 2] {
             var optimized = [T](repeating: 0, count: count)

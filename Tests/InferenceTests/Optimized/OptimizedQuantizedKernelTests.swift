@@ -21,7 +21,7 @@ private extension SeededRandom {
 }
 
 /// One code path of the 8-bit kernels: an instruction set, and for AVX-512 whether the GEMM uses VNNI.
-private struct KernelPath: CustomStringConvertible {
+struct KernelPath: CustomStringConvertible {
     var isa: ck_isa
     var vnni: Bool
     var description: String { String(cString: ck_isa_name(isa)) + (isa == CK_ISA_AVX512 && !vnni ? " without VNNI" : "") }
@@ -37,7 +37,8 @@ private struct KernelPath: CustomStringConvertible {
     }
 }
 
-private var kernelPaths: [KernelPath] {
+/// Every 8-bit kernel path this CPU can run (the GEMM and depthwise tests use them too).
+var kernelPaths: [KernelPath] {
     var paths = [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
         .map { KernelPath(isa: $0, vnni: false) }
     if ck_detected_isa() == CK_ISA_AVX512 && ck_has_avx512_vnni() != 0 { paths.append(KernelPath(isa: CK_ISA_AVX512, vnni: true)) }

@@ -133,13 +133,13 @@ final class WorkerPool: @unchecked Sendable {
     /// others' runs, until none are left (or a newer job replaced it); then counts them as finished.
     private func runParts(of generation: Int, slot: Int) {
         var finished = 0
-        while let part = claimFront(of: slot, generation: generation) {
+        while let part = claim(of: slot, generation: generation, fromFront: true) {
             runPart(part)
             finished += 1
         }
         for offset in 1..<threads {
             let victim = (slot + offset) % threads
-            while let part = claimBack(of: victim, generation: generation) {
+            while let part = claim(of: victim, generation: generation, fromFront: false) {
                 runPart(part)
                 finished += 1
             }
@@ -147,29 +147,18 @@ final class WorkerPool: @unchecked Sendable {
         if finished > 0 { unfinished.subtract(finished, ordering: .releasing) }
     }
 
-    private func claimFront(of thread: Int, generation: Int) -> Int? {
+    /// Claims a part of `thread`'s run of job `generation`: the front one (a thread's own work) or the
+    /// back one (stealing), so owner and thief meet in the middle.
+    private func claim(of thread: Int, generation: Int, fromFront: Bool) -> Int? {
         let word = run(of: thread)
         var current = word.pointee.load(ordering: .acquiring)
         while current >> 32 == generation {
             let front = (current >> 16) & 0xFFFF, back = current & 0xFFFF
             if front >= back { return nil }
             let (exchanged, original) = word.pointee.compareExchange(
-                expected: current, desired: current + (1 << 16), ordering: .acquiringAndReleasing)
-            if exchanged { return front }
-            current = original
-        }
-        return nil
-    }
-
-    private func claimBack(of thread: Int, generation: Int) -> Int? {
-        let word = run(of: thread)
-        var current = word.pointee.load(ordering: .acquiring)
-        while current >> 32 == generation {
-            let front = (current >> 16) & 0xFFFF, back = current & 0xFFFF
-            if front >= back { return nil }
-            let (exchanged, original) = word.pointee.compareExchange(
-                expected: current, desired: current - 1, ordering: .acquiringAndReleasing)
-            if exchanged { return back - 1 }
+                expected: current, desired: fromFront ? current + (1 << 16) : current - 1,
+                ordering: .acquiringAndReleasing)
+            if exchanged { return fromFront ? front : back - 1 }
             current = original
         }
         return nil
