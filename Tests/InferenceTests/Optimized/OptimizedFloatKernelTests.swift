@@ -48,6 +48,20 @@ private func withinTolerance(_ optimized: [Float], _ reference: [Float], magnitu
 
 private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
 
+/// Runs a kernel built by `run(isa, threads)` on every instruction set and thread count and expects
+/// every output within tolerance of the reference kernel's.
+private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], reference: [Float], magnitudes: [Float],
+                                            _ run: (ck_isa, Int) -> [Float]) {
+    for isa in instructionSets {
+        for threads in threadCounts {
+            let optimized = run(isa, threads)
+            let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)
+            let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads)"
+            #expect(bad == nil, "\(context): output \(bad ?? -1) is \(bad.map { optimized[$0] } ?? 0), reference \(bad.map { reference[$0] } ?? 0)")
+        }
+    }
+}
+
 @Test func optimizedConv2DMatchesReferenceOnRandomShapes() throws {
     var random = SeededRandom(state: 42)
     var cases: [ConvCase] = [
@@ -94,17 +108,13 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
         FloatKernels.conv2D(input: absoluteInput, inputChannels: c.inputChannels, filter: absoluteFilter,
                             bias: absoluteBias, output: &magnitudes, outputChannels: c.outputChannels, geometry: g,
                             clamp: .unbounded)
-        for isa in instructionSets {
-            for threads in [1, 3] {
-                let kernel = OptimizedFloatKernels.Conv2D(
-                    filter: filter, bias: bias, inputChannels: c.inputChannels, outputChannels: c.outputChannels,
-                    geometry: g, clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
-                var optimized = [Float](repeating: .nan, count: count)
-                kernel.run(input: input, output: &optimized)
-                let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)
-                let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads)"
-                #expect(bad == nil, "\(context): output \(bad ?? -1) is \(bad.map { optimized[$0] } ?? 0), reference \(bad.map { reference[$0] } ?? 0)")
-            }
+        expectEveryPathWithinTolerance(c, threadCounts: [1, 3], reference: reference, magnitudes: magnitudes) { isa, threads in
+            let kernel = OptimizedFloatKernels.Conv2D(
+                filter: filter, bias: bias, inputChannels: c.inputChannels, outputChannels: c.outputChannels,
+                geometry: g, clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
+            var optimized = [Float](repeating: .nan, count: count)
+            kernel.run(input: input, output: &optimized)
+            return optimized
         }
     }
 }
@@ -148,17 +158,13 @@ private let clamps: [ClampRange] = [.unbounded, .relu, .relu6]
         FloatKernels.depthwiseConv2D(input: input.map(abs), inputChannels: channels, depthMultiplier: 1,
                                      filter: filter.map(abs), bias: bias?.map(abs), output: &magnitudes, geometry: g,
                                      clamp: .unbounded)
-        for isa in instructionSets {
-            for threads in [1, 2] {
-                let kernel = OptimizedFloatKernels.DepthwiseConv2D(
-                    filter: filter, bias: bias, channels: channels, geometry: g, clamp: c.clamp, threads: threads,
-                    singleThreadBelow: 0, instructionSet: isa)
-                var optimized = [Float](repeating: .nan, count: count)
-                kernel.run(input: input, output: &optimized)
-                let bad = withinTolerance(optimized, reference, magnitudes: magnitudes)
-                let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads)"
-                #expect(bad == nil, "\(context): output \(bad ?? -1) is \(bad.map { optimized[$0] } ?? 0), reference \(bad.map { reference[$0] } ?? 0)")
-            }
+        expectEveryPathWithinTolerance(c, threadCounts: [1, 2], reference: reference, magnitudes: magnitudes) { isa, threads in
+            let kernel = OptimizedFloatKernels.DepthwiseConv2D(
+                filter: filter, bias: bias, channels: channels, geometry: g, clamp: c.clamp, threads: threads,
+                singleThreadBelow: 0, instructionSet: isa)
+            var optimized = [Float](repeating: .nan, count: count)
+            kernel.run(input: input, output: &optimized)
+            return optimized
         }
     }
 }
