@@ -7,19 +7,6 @@ import Testing
 // reference kernel: outputs must be EXACTLY equal. The images are large enough (>= 16 interior pixels
 // per call) for the path to run, also split over 3 threads; every instruction set this CPU has runs too.
 
-private struct DepthwisePath: CustomStringConvertible {
-    var isa: ck_isa
-    var vnni: Bool
-    var description: String { String(cString: ck_isa_name(isa)) + (isa == CK_ISA_AVX512 && !vnni ? " without VNNI" : "") }
-}
-
-private var depthwisePaths: [DepthwisePath] {
-    var paths = [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
-        .map { DepthwisePath(isa: $0, vnni: false) }
-    if ck_detected_isa() == CK_ISA_AVX512 && ck_has_avx512_vnni() != 0 { paths.append(DepthwisePath(isa: CK_ISA_AVX512, vnni: true)) }
-    return paths
-}
-
 private struct DepthwiseCase {
     var channels: Int, height: Int, width: Int, stride: Int, same: Bool
     /// Zero points at the ends of the type, mostly extreme elements, tiny output scales, huge biases.
@@ -81,13 +68,9 @@ private func checkDepthwise<T: Quantized.Element>(_: T.Type, _ shape: DepthwiseC
             }
         }
     }
-    defer {
-        ck_force_isa(ck_detected_isa())
-        ck_gemm_q_disable_vnni(0)
-    }
-    for path in depthwisePaths {
-        ck_force_isa(path.isa)
-        ck_gemm_q_disable_vnni(path.vnni ? 0 : 1)
+    defer { KernelPath.restoreDefault() }
+    for path in kernelPaths {
+        path.activate()
         for threads in [1, 3] {
             var optimized = [T](repeating: 0, count: count)
             input.withUnsafeBytes { x in
@@ -177,13 +160,9 @@ extension OptimizedQuantizedKernelTests {
                 var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
                                        output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
                                        stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
-                defer {
-                    ck_force_isa(ck_detected_isa())
-                    ck_gemm_q_disable_vnni(0)
-                }
-                for path in depthwisePaths {
-                    ck_force_isa(path.isa)
-                    ck_gemm_q_disable_vnni(path.vnni ? 0 : 1)
+                defer { KernelPath.restoreDefault() }
+                for path in kernelPaths {
+                    path.activate()
                     var output = [UInt8](repeating: 0, count: 24 * channels)
                     significands.withUnsafeMutableBufferPointer { significand in
                         shifts.withUnsafeMutableBufferPointer { shift in
