@@ -33,12 +33,18 @@ public final class Interpreter {
         /// Threads the optimized kernels split each operator across (1 = run on the calling thread only).
         public var threads: Int
 
+        /// Runs each depthwise convolution together with the pointwise convolutions that feed it or read it
+        /// (`ConvolutionChain`) where a fused kernel exists, band by band so the intermediate tensors stay
+        /// in cache. Optimized kernels only; `false` runs every operator separately (for comparisons).
+        public var fusesConvolutionChains: Bool
+
         public static let defaultMaxArenaBytes = 2 << 30
 
         public init(weightPrecision: WeightPrecision = .float32, maxArenaBytes: Int = Options.defaultMaxArenaBytes,
-                    threads: Int = 1, kernels: KernelSet = .optimized) {
+                    threads: Int = 1, kernels: KernelSet = .optimized, fusesConvolutionChains: Bool = true) {
             self.weightPrecision = weightPrecision
             self.kernels = kernels
+            self.fusesConvolutionChains = fusesConvolutionChains
             self.maxArenaBytes = maxArenaBytes
             self.threads = max(1, threads)
         }
@@ -95,6 +101,8 @@ public final class Interpreter {
     private let kernels: [OperatorDispatch.Kernel]
     /// The operator name of each kernel `invoke()` runs, in order (for profiling).
     public let kernelOperatorNames: [String]
+    /// The chains the graph has (positions in the runtime operator list), fused or not.
+    let convolutionChains: [ConvolutionChain]
 
     public init(model: TFLiteModel, options: Options = Options()) throws {
         self.model = model
@@ -129,6 +137,7 @@ public final class Interpreter {
         var kernels: [OperatorDispatch.Kernel] = []
         var kernelOperatorNames: [String] = []
         var problems: [String] = []
+        var bindings: [OperatorBinding?] = []
         for opIndex in plan.runtimeOperators {
             let op = graph.operators[opIndex]
             let name = model.code(of: op).name
@@ -138,18 +147,39 @@ public final class Interpreter {
                     custom = try FlexBufferMap(model.bytes[op.customOptions])
                 } catch {
                     problems.append("operator \(opIndex) (\(name)): custom options: \(error)")
+                    bindings.append(nil)
                     continue
                 }
             }
             let outputs = op.outputs.compactMap(bound)
-            let binding = OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
-                                          outputs: outputs, customOptions: custom)
+            bindings.append(OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
+                                            outputs: outputs, customOptions: custom))
+        }
+        let chains = ConvolutionChain.find(in: bindings, graphOutputs: Set(graph.outputs))
+        var chainStarting: [Int: ConvolutionChain] = [:]
+        if options.kernels == .optimized && options.fusesConvolutionChains {
+            for chain in chains { chainStarting[chain.positions.lowerBound] = chain }
+        }
+        var position = 0
+        while position < bindings.count {
+            defer { position += 1 }
+            guard let binding = bindings[position] else { continue }
+            if let chain = chainStarting[position], let fused = OperatorDispatch.fusedChainKernel(
+                OperatorDispatch.ChainBindings(expand: chain.expand.flatMap { bindings[$0] },
+                                               depthwise: bindings[chain.depthwise]!,
+                                               project: chain.project.flatMap { bindings[$0] }),
+                threads: options.threads) {
+                kernels.append(fused)
+                kernelOperatorNames.append(chain.name)
+                position = chain.positions.upperBound
+                continue
+            }
             do {
                 kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads,
                                                            optimized: options.kernels == .optimized))
-                kernelOperatorNames.append(name)
+                kernelOperatorNames.append(binding.name)
             } catch let error as KernelError {
-                problems.append("operator \(opIndex) (\(name)): \(error.message)")
+                problems.append("operator \(binding.op.index) (\(binding.name)): \(error.message)")
             }
         }
         if !problems.isEmpty {
@@ -160,6 +190,7 @@ public final class Interpreter {
         }
         self.kernels = kernels
         self.kernelOperatorNames = kernelOperatorNames
+        convolutionChains = chains
 
         func info(_ i: Int) -> TensorInfo {
             TensorInfo(tensorIndex: i, name: graph.tensors[i].name, shape: plan.tensors[i].shape,

@@ -41,6 +41,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object (graph median in median_ms).")
     var json = false
 
+    @Flag(name: .customLong("unfused"), help: "Run every convolution as its own operator (no fused depthwise chains), for comparison.")
+    var unfused = false
+
     @OptionGroup var data: DataOptions
 
     func validate() throws {
@@ -73,7 +76,8 @@ struct BenchCommand: ParsableCommand {
         let detector: SSDDetector
         let picture: RGBImage
         do {
-            detector = try SSDDetector(modelPath: model, options: .init(weightPrecision: weightPrecision, threads: threads))
+            detector = try SSDDetector(modelPath: model, options: .init(weightPrecision: weightPrecision, threads: threads,
+                                                                                  fusesConvolutionChains: !unfused))
             picture = try JPEGDecoder.decode(path: imagePath)
         } catch {
             throw UserFacingError("\(error)")

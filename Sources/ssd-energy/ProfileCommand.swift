@@ -30,6 +30,9 @@ struct ProfileCommand: ParsableCommand {
     @Option(name: .customLong("energy-seconds"), help: "Seconds of repeated runs per operator type for energy.")
     var energySeconds: Double = 1
 
+    @Flag(name: .customLong("unfused"), help: "Run every convolution as its own operator (no fused depthwise chains), for comparison.")
+    var unfused = false
+
     @Option(name: .long, help: "How many of the slowest operators to list.")
     var top: Int = 15
 
@@ -43,7 +46,7 @@ struct ProfileCommand: ParsableCommand {
         let interpreter: Interpreter
         do {
             let file = try TFLiteModel(contentsOf: URL(fileURLWithPath: model))
-            interpreter = try Interpreter(model: file, options: .init(threads: threads))
+            interpreter = try Interpreter(model: file, options: .init(threads: threads, fusesConvolutionChains: !unfused))
         } catch {
             throw UserFacingError("\(error)")
         }

@@ -1,0 +1,18 @@
+/// Kernels for a whole `ConvolutionChain`, by element type. nil when no fused kernel covers the chain
+/// (its operators then run one by one, each with its own kernel).
+extension OperatorDispatch {
+    struct ChainBindings {
+        let expand: OperatorBinding?
+        let depthwise: OperatorBinding
+        let project: OperatorBinding?
+    }
+
+    static func fusedChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? {
+        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil else { return nil }
+        switch x.type {
+        case .float32: return fusedFloatChainKernel(chain, threads: threads)
+        case .int8, .uint8: return fusedQuantizedChainKernel(chain, threads: threads)
+        default: return nil
+        }
+    }
+}

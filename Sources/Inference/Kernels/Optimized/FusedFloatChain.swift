@@ -1,0 +1,4 @@
+extension OperatorDispatch {
+    /// Float32 chains: not fused yet.
+    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? { nil }
+}

@@ -1,0 +1,4 @@
+extension OperatorDispatch {
+    /// 8-bit chains: not fused yet.
+    static func fusedQuantizedChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? { nil }
+}
