@@ -20,14 +20,16 @@ public struct TileRunner: Sendable {
     }
 
     /// How many ranges `run` splits `count` units into.
-    public func rangeCount(_ count: Int) -> Int {
-        threads == 1 ? min(count, 1) : min(count, threads * Self.rangesPerThread)
+    public func rangeCount(_ count: Int, rangesPerThread: Int = TileRunner.rangesPerThread) -> Int {
+        threads == 1 ? min(count, 1) : min(count, threads * max(1, rangesPerThread))
     }
 
     /// Calls `body(begin, end)` for the ranges [r * count / n, (r + 1) * count / n) with r in [0, n) and
-    /// n = rangeCount(count); returns when all are done.
-    public func run(_ count: Int, _ body: (Int, Int) -> Void) {
-        let parts = rangeCount(count)
+    /// n = rangeCount(count, rangesPerThread:); returns when all are done. Fewer ranges per thread suit
+    /// kernels that pay a start-up cost per range (fused chains recompute the rows their first band
+    /// shares with the range before).
+    public func run(_ count: Int, rangesPerThread: Int = TileRunner.rangesPerThread, _ body: (Int, Int) -> Void) {
+        let parts = rangeCount(count, rangesPerThread: rangesPerThread)
         if parts <= 1 {
             if count > 0 { body(0, count) }
             return
