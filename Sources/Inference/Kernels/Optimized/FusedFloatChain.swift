@@ -1,4 +1,184 @@
+import CKernels
+
 extension OperatorDispatch {
-    /// Float32 chains: not fused yet.
-    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? { nil }
+    /// A fused kernel for a float32 chain whose stages all have optimized kernels, one image (batch 1) and
+    /// a 1x1 expand that reads its input pixels directly; else nil, and the operators run one by one.
+    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? {
+        guard let depthwise = try? optimizedFloatDepthwise(chain.depthwise, threads: 1),
+              depthwise.geometry.batches == 1 else { return nil }
+        var expand: OptimizedFloatKernels.Conv2D?, project: OptimizedFloatKernels.Conv2D?
+        if let b = chain.expand {
+            guard let conv = try? optimizedFloatConv2D(b, threads: 1), conv.readsInputDirectly,
+                  conv.geometry.batches == 1 else { return nil }
+            expand = conv
+        }
+        if let b = chain.project {
+            guard let conv = try? optimizedFloatConv2D(b, threads: 1), conv.readsInputDirectly,
+                  conv.geometry.batches == 1 else { return nil }
+            project = conv
+        }
+        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
+              let y = (chain.project ?? chain.depthwise).outputs.first,
+              !overlaps(x, y),
+              let fused = OptimizedFloatKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
+                                                           threads: threads) else { return nil }
+        return { fused.run(input: x.float, output: y.float) }
+    }
+
+    /// The memory planner gives the chain's output the input's bytes when the input has no reader after
+    /// the expand (their lifetimes, operator by operator, do not meet); fused, the output rows are
+    /// written while other rows of the input, possibly on another thread, are still to be read.
+    private static func overlaps(_ a: BoundTensor, _ b: BoundTensor) -> Bool {
+        let aStart = UInt(bitPattern: a.data), bStart = UInt(bitPattern: b.data)
+        return aStart < bStart + UInt(b.elementCount * 4) && bStart < aStart + UInt(a.elementCount * 4)
+    }
+}
+
+extension OptimizedFloatKernels {
+    /// [1x1 expand] → depthwise → [1x1 project], computed band by band of depthwise output rows so the
+    /// expanded and depthwise tensors stay in L2 instead of going to memory and back (the early person
+    /// layers' are 2-9 MB each). Each stage runs the same C kernel on the same rows as the unfused
+    /// operator, in the same order per output, so the results are bit for bit the unfused ones:
+    /// - expand: the 1x1 GEMM on just the input rows the band's depthwise windows need and the band
+    ///   buffer does not hold yet (a 1x1 stride-1 convolution of rows [a, b) is the GEMM of those pixels);
+    /// - depthwise: ck_depthwise_f32 with the operator's own window, its input pointer moved so that
+    ///   image row r lands on the band buffer's copy of row r (it reads only the rows the band needs);
+    /// - project: the 1x1 GEMM of the band's depthwise pixels, straight into the chain's output.
+    /// Threads take contiguous ranges of output rows; each range recomputes the expanded rows it shares
+    /// with the range before (2 rows at stride 1, 1 at stride 2).
+    public final class FusedChain: @unchecked Sendable {
+        let expand: Conv2D?
+        let depthwise: DepthwiseConv2D
+        let project: Conv2D?
+        /// Depthwise output rows per band.
+        let bandRows: Int
+        /// Expanded rows the band buffer holds: a band's worth plus room to append the next bands before
+        /// the rows they share have to move to the front.
+        let heldRows: Int
+        /// Contiguous ranges of output rows, each run by one thread with its own part of the scratch block.
+        let parts: Int
+        let runner: TileRunner
+        let scratch: FloatChainScratch
+
+        /// nil when the stages do not fit together (shapes, a non-direct 1x1, no stage around the
+        /// depthwise). `bandBytes`: the depthwise output of one band, about; the default keeps a band's
+        /// buffers well inside a 2 MiB L2.
+        public init?(expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?, threads: Int,
+                     bandBytes: Int = FusedChain.defaultBandBytes, rangesPerThread: Int = FusedChain.rangesPerThread,
+                     singleThreadBelow: Int = OptimizedFloatKernels.smallestSplitWork,
+                     scratch: FloatChainScratch = .shared) {
+            let g = depthwise.geometry
+            guard expand != nil || project != nil, g.batches == 1, g.outputHeight > 0, g.outputWidth > 0 else { return nil }
+            if let e = expand {
+                guard e.readsInputDirectly, e.geometry.batches == 1, e.outputChannels == depthwise.channels,
+                      e.geometry.outputHeight == g.inputHeight, e.geometry.outputWidth == g.inputWidth else { return nil }
+            }
+            if let p = project {
+                guard p.readsInputDirectly, p.geometry.batches == 1, p.inputChannels == depthwise.channels,
+                      p.geometry.inputHeight == g.outputHeight, p.geometry.inputWidth == g.outputWidth else { return nil }
+            }
+            self.expand = expand
+            self.depthwise = depthwise
+            self.project = project
+            self.scratch = scratch
+            let rowBytes = g.outputWidth * depthwise.channels * MemoryLayout<Float>.size
+            bandRows = min(g.outputHeight, max(1, bandBytes / rowBytes))
+            heldRows = FusedChain.inputRows(bandRows: bandRows, g) + 2 * bandRows * g.strideHeight
+            let work = g.outputHeight * g.outputWidth * depthwise.channels
+                * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
+            runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
+            parts = min(g.outputHeight, runner.threads == 1 ? 1 : runner.threads * max(1, rangesPerThread))
+        }
+
+        /// About 64 KB of depthwise output per band (2-3 rows of the 150- and 75-wide maps): measured
+        /// against other sizes with `bench` (see benchmarks/speed/README.md).
+        public static let defaultBandBytes = 64 * 1024
+        /// Ranges per thread: each range pays for recomputing its first expanded rows.
+        public static let rangesPerThread = 2
+
+        /// Input rows of the depthwise's window that `bandRows` output rows read at most.
+        static func inputRows(bandRows: Int, _ g: WindowGeometry) -> Int {
+            (bandRows - 1) * g.strideHeight + (g.filterHeight - 1) * g.dilationHeight + 1
+        }
+
+        var expandedRowFloats: Int { depthwise.geometry.inputWidth * depthwise.channels }
+        var depthwiseRowFloats: Int { depthwise.geometry.outputWidth * depthwise.channels }
+
+        /// Floats of scratch one range uses, rounded to whole cache lines.
+        var partFloats: Int {
+            let expanded = expand == nil ? 0 : heldRows * expandedRowFloats
+            let depthwiseBand = project == nil ? 0 : bandRows * depthwiseRowFloats
+            return (expanded + 15) / 16 * 16 + (depthwiseBand + 15) / 16 * 16
+        }
+
+        public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+            let rows = depthwise.geometry.outputHeight
+            let stride = partFloats
+            scratch.withBlock(floatCount: parts * stride) { block in
+                withUnsafePointer(to: ck_window(geometry: depthwise.geometry, channels: depthwise.channels)) { window in
+                    // One unit per range (rangeCount(parts) == parts), so a range's index is its unit.
+                    runner.run(parts, rangesPerThread: max(1, parts / runner.threads)) { begin, end in
+                        for part in begin..<end {
+                            runRows(part * rows / parts, (part + 1) * rows / parts, input: input, output: output,
+                                    window: window, scratch: block + part * stride)
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Depthwise output rows [first, last) and everything they need, band by band.
+        private func runRows(_ first: Int, _ last: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             window: UnsafePointer<ck_window>, scratch: UnsafeMutablePointer<Float>) {
+            let g = depthwise.geometry
+            let expandedRow = expandedRowFloats, depthwiseRow = depthwiseRowFloats
+            let expanded = scratch
+            let depthwiseBand = scratch + (expand == nil ? 0 : (heldRows * expandedRow + 15) / 16 * 16)
+            // The band buffer holds expanded rows [heldFirst, heldEnd) of the image, row heldFirst at its start.
+            var heldFirst = 0, heldEnd = 0
+            var band = first
+            while band < last {
+                let bandEnd = min(band + bandRows, last)
+                var depthwiseInput = input
+                if let expand {
+                    let needFirst = max(0, band * g.strideHeight - g.padTop)
+                    let needEnd = max(needFirst, min(g.inputHeight, (bandEnd - 1) * g.strideHeight - g.padTop
+                                                     + (g.filterHeight - 1) * g.dilationHeight + 1))
+                    if needFirst >= heldEnd {
+                        (heldFirst, heldEnd) = (needFirst, needFirst)
+                    } else if needEnd - heldFirst > heldRows {
+                        // The rows this band shares with the last one move to the front.
+                        UnsafeMutableRawPointer(expanded).copyMemory(  // memmove: the regions may overlap
+                            from: expanded + (needFirst - heldFirst) * expandedRow,
+                            byteCount: (heldEnd - needFirst) * expandedRow * MemoryLayout<Float>.size)
+                        heldFirst = needFirst
+                    }
+                    if needEnd > heldEnd {
+                        gemm(expand, a: input + heldEnd * g.inputWidth * expand.inputChannels,
+                             m: (needEnd - heldEnd) * g.inputWidth,
+                             c: expanded + (heldEnd - heldFirst) * expandedRow)
+                        heldEnd = needEnd
+                    }
+                    depthwiseInput = UnsafePointer(expanded - heldFirst * expandedRow)
+                }
+                let depthwiseOutput = project == nil ? output : depthwiseBand - band * depthwiseRow
+                ck_depthwise_f32(depthwiseInput, window, depthwise.filter.floats, depthwise.bias.floats, depthwiseOutput,
+                                 depthwise.clamp.min, depthwise.clamp.max, Int32(band), Int32(bandEnd),
+                                 depthwise.instructionSet)
+                if let project {
+                    gemm(project, a: depthwiseBand, m: (bandEnd - band) * g.outputWidth,
+                         c: output + band * g.outputWidth * project.outputChannels)
+                }
+                band = bandEnd
+            }
+        }
+
+        /// All of a 1x1 convolution's GEMM for `m` pixels (rows of A and C packed: lda = k, ldc = n).
+        private func gemm(_ conv: Conv2D, a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>) {
+            let n = conv.outputChannels, k = conv.inputChannels
+            let units = ck_gemm_f32_unit_count(Int32(m), Int32(n))
+            ck_gemm_f32(a, k, Int32(m), Int32(k), conv.packed.floats, Int32(n), c, n, conv.clamp.min, conv.clamp.max,
+                        0, units, conv.instructionSet)
+        }
+    }
 }

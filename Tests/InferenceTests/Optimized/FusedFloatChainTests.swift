@@ -1,0 +1,259 @@
+import CKernels
+import Foundation
+import Testing
+@testable import Inference
+
+// Fused float chains ([1x1 expand] → depthwise → [1x1 project], band by band) against
+// - the same optimized kernels run one operator at a time: every stage runs the same C kernel on the
+//   same rows in the same order, so the outputs must be equal BIT FOR BIT, on every instruction set and
+//   thread count and for every band height (1 row, a few, the whole map);
+// - the reference kernels (the oracle) run one operator at a time, within the float tolerance of the
+//   optimized kernel tests compounded over the stages: each stage adds at most 1e-5 of its summed
+//   magnitudes and passes its input's error on scaled by at most sum |w|, so after three stages
+//   |fused - reference| <= 3e-5 * M, M = the chain computed on |x|, |w|, |bias| without clamping.
+
+private struct ChainCase: CustomStringConvertible {
+    var height, width, inputChannels, channels, outputChannels, kernel, stride, dilation: Int
+    var same, hasExpand, hasProject: Bool
+    var clamp: ClampRange
+    var description: String {
+        "\(height)x\(width)x\(inputChannels) \(hasExpand ? "-> \(channels) " : "")dw \(kernel)x\(kernel) s\(stride) "
+            + "d\(dilation) \(same ? "SAME" : "VALID")\(hasProject ? " -> \(outputChannels)" : "") "
+            + "clamp \(clamp.min)...\(clamp.max)"
+    }
+
+    var depthwiseGeometry: WindowGeometry {
+        let rows = WindowGeometry.outputSizeAndPadding(inputSize: height, filterSize: kernel, stride: stride,
+                                                       dilation: dilation, same: same)
+        let columns = WindowGeometry.outputSizeAndPadding(inputSize: width, filterSize: kernel, stride: stride,
+                                                          dilation: dilation, same: same)
+        return WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: rows.outputSize,
+                              outputWidth: columns.outputSize, filterHeight: kernel, filterWidth: kernel,
+                              strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
+                              dilationWidth: dilation, padTop: rows.padBefore, padLeft: columns.padBefore)
+    }
+
+    static func pointwise(height: Int, width: Int) -> WindowGeometry {
+        WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: height, outputWidth: width,
+                       filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0)
+    }
+}
+
+/// A chain's weights; stages absent from the case are nil.
+private struct ChainWeights {
+    var expandFilter: [Float]?, expandBias: [Float]?
+    var depthwiseFilter: [Float], depthwiseBias: [Float]?
+    var projectFilter: [Float]?, projectBias: [Float]?
+
+    init(_ c: ChainCase, random: inout SeededRandom) {
+        if c.hasExpand {
+            expandFilter = random.floats(c.channels * c.inputChannels)
+            expandBias = random.floats(c.channels)
+        }
+        depthwiseFilter = random.floats(c.kernel * c.kernel * c.channels)
+        depthwiseBias = random.int(0...3) == 0 ? nil : random.floats(c.channels)
+        if c.hasProject {
+            projectFilter = random.floats(c.outputChannels * c.channels)
+            projectBias = random.int(0...3) == 0 ? nil : random.floats(c.outputChannels)
+        }
+    }
+
+    var absolute: ChainWeights {
+        var a = self
+        a.expandFilter = expandFilter?.map(abs); a.expandBias = expandBias?.map(abs)
+        a.depthwiseFilter = depthwiseFilter.map(abs); a.depthwiseBias = depthwiseBias?.map(abs)
+        a.projectFilter = projectFilter?.map(abs); a.projectBias = projectBias?.map(abs)
+        return a
+    }
+}
+
+/// The chain through the reference kernels, one operator at a time.
+private func referenceChain(_ c: ChainCase, _ w: ChainWeights, input: [Float], clamp: ClampRange) -> [Float] {
+    let g = c.depthwiseGeometry
+    var x = input
+    if let filter = w.expandFilter {
+        var expanded = [Float](repeating: .nan, count: c.height * c.width * c.channels)
+        FloatKernels.conv2D(input: x, inputChannels: c.inputChannels, filter: filter, bias: w.expandBias,
+                            output: &expanded, outputChannels: c.channels,
+                            geometry: ChainCase.pointwise(height: c.height, width: c.width), clamp: clamp)
+        x = expanded
+    }
+    var depthwise = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * c.channels)
+    FloatKernels.depthwiseConv2D(input: x, inputChannels: c.channels, depthMultiplier: 1, filter: w.depthwiseFilter,
+                                 bias: w.depthwiseBias, output: &depthwise, geometry: g, clamp: clamp)
+    guard let filter = w.projectFilter else { return depthwise }
+    var projected = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * c.outputChannels)
+    FloatKernels.conv2D(input: depthwise, inputChannels: c.channels, filter: filter, bias: w.projectBias,
+                        output: &projected, outputChannels: c.outputChannels,
+                        geometry: ChainCase.pointwise(height: g.outputHeight, width: g.outputWidth), clamp: clamp)
+    return projected
+}
+
+/// The optimized stages of a chain for one instruction set and thread count.
+private struct OptimizedStages {
+    let expand: OptimizedFloatKernels.Conv2D?
+    let depthwise: OptimizedFloatKernels.DepthwiseConv2D
+    let project: OptimizedFloatKernels.Conv2D?
+
+    init(_ c: ChainCase, _ w: ChainWeights, isa: ck_isa, threads: Int) {
+        let g = c.depthwiseGeometry
+        expand = w.expandFilter.map {
+            OptimizedFloatKernels.Conv2D(filter: $0, bias: w.expandBias, inputChannels: c.inputChannels,
+                                         outputChannels: c.channels,
+                                         geometry: ChainCase.pointwise(height: c.height, width: c.width),
+                                         clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
+        }
+        depthwise = OptimizedFloatKernels.DepthwiseConv2D(
+            filter: w.depthwiseFilter, bias: w.depthwiseBias, channels: c.channels, geometry: g, clamp: c.clamp,
+            threads: threads, singleThreadBelow: 0, instructionSet: isa)
+        project = w.projectFilter.map {
+            OptimizedFloatKernels.Conv2D(filter: $0, bias: w.projectBias, inputChannels: c.channels,
+                                         outputChannels: c.outputChannels,
+                                         geometry: ChainCase.pointwise(height: g.outputHeight, width: g.outputWidth),
+                                         clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
+        }
+    }
+
+    /// Operator by operator, each writing its whole output.
+    func runUnfused(_ c: ChainCase, input: [Float]) -> [Float] {
+        let g = c.depthwiseGeometry
+        var x = input
+        if let expand {
+            var expanded = [Float](repeating: .nan, count: c.height * c.width * c.channels)
+            expand.run(input: x, output: &expanded)
+            x = expanded
+        }
+        var y = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * c.channels)
+        depthwise.run(input: x, output: &y)
+        guard let project else { return y }
+        var projected = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * c.outputChannels)
+        project.run(input: y, output: &projected)
+        return projected
+    }
+}
+
+private func outputCount(_ c: ChainCase) -> Int {
+    let g = c.depthwiseGeometry
+    return g.outputHeight * g.outputWidth * (c.hasProject ? c.outputChannels : c.channels)
+}
+
+private let instructionSets: [ck_isa] =
+    [CK_ISA_PORTABLE, CK_ISA_AVX2_FMA, CK_ISA_AVX512].filter { $0.rawValue <= ck_detected_isa().rawValue }
+
+private func randomCase(_ random: inout SeededRandom) -> ChainCase {
+    let hasExpand = random.int(0...3) != 0
+    return ChainCase(height: random.int(1...41), width: random.int(1...13), inputChannels: random.int(1...24),
+                     channels: random.int(1...40), outputChannels: random.int(1...36), kernel: random.int(0...4) == 0 ? 5 : 3,
+                     stride: random.int(1...2), dilation: random.int(0...5) == 0 ? 2 : 1, same: random.int(0...2) != 0,
+                     hasExpand: hasExpand, hasProject: !hasExpand || random.int(0...2) != 0,
+                     clamp: [ClampRange.unbounded, .relu6, .relu][random.int(0...2)])
+}
+
+@Test func fusedFloatChainsEqualUnfusedBitForBitAndMatchTheReference() throws {
+    var random = SeededRandom(state: 2026)
+    var cases: [ChainCase] = [
+        // The person model's first blocks, scaled down: dw 3x3 s1 -> 1x1, and 1x1 -> dw s2 -> 1x1 with
+        // channel counts that are not multiples of 16 and odd sizes.
+        ChainCase(height: 37, width: 19, inputChannels: 8, channels: 32, outputChannels: 16, kernel: 3, stride: 1,
+                  dilation: 1, same: true, hasExpand: false, hasProject: true, clamp: .relu6),
+        ChainCase(height: 38, width: 21, inputChannels: 16, channels: 96, outputChannels: 24, kernel: 3, stride: 2,
+                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
+        ChainCase(height: 31, width: 9, inputChannels: 21, channels: 45, outputChannels: 19, kernel: 3, stride: 2,
+                  dilation: 1, same: false, hasExpand: true, hasProject: true, clamp: .unbounded),
+        // Expand without project (the head's last block shape), VALID stride 1.
+        ChainCase(height: 23, width: 7, inputChannels: 5, channels: 18, outputChannels: 1, kernel: 3, stride: 1,
+                  dilation: 1, same: false, hasExpand: true, hasProject: false, clamp: .relu6),
+    ]
+    for _ in 0..<36 { cases.append(randomCase(&random)) }
+    var checked = 0
+    for c in cases {
+        let g = c.depthwiseGeometry
+        if g.outputHeight < 1 || g.outputWidth < 1 { continue }
+        let weights = ChainWeights(c, random: &random)
+        let input = random.floats(c.height * c.width * (c.hasExpand ? c.inputChannels : c.channels))
+        let reference = referenceChain(c, weights, input: input, clamp: c.clamp)
+        let magnitudes = referenceChain(c, weights.absolute, input: input.map(abs), clamp: .unbounded)
+        // 1 row per band (the rows shared with the last band move every band), 3 rows, the whole map.
+        let rowBytes = g.outputWidth * c.channels * 4
+        let bandSizes = [1, rowBytes * 3, 1 << 30]
+        for isa in instructionSets {
+            for threads in [1, 2, 3] {
+                let stages = OptimizedStages(c, weights, isa: isa, threads: threads)
+                let unfused = stages.runUnfused(c, input: input)
+                for bandBytes in bandSizes {
+                    let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads), band \(bandBytes) B"
+                    let fused = try #require(OptimizedFloatKernels.FusedChain(
+                        expand: stages.expand, depthwise: stages.depthwise, project: stages.project, threads: threads,
+                        bandBytes: bandBytes, singleThreadBelow: 0), "\(context): not fused")
+                    var output = [Float](repeating: .nan, count: outputCount(c))
+                    fused.run(input: input, output: &output)
+                    let differing = output.indices.first { output[$0].bitPattern != unfused[$0].bitPattern }
+                    #expect(differing == nil, "\(context): output \(differing ?? -1) is \(differing.map { output[$0] } ?? 0), unfused \(differing.map { unfused[$0] } ?? 0)")
+                    let bad = reference.indices.first {
+                        !(abs(output[$0] - reference[$0]) <= 3e-5 * magnitudes[$0] + 1e-30)
+                    }
+                    #expect(bad == nil, "\(context): output \(bad ?? -1) is \(bad.map { output[$0] } ?? 0), reference \(bad.map { reference[$0] } ?? 0)")
+                }
+                checked += 1
+            }
+        }
+    }
+    #expect(checked >= 30 * instructionSets.count * 3)
+}
+
+@Test func fusedFloatChainRefusesStagesThatDoNotFit() {
+    var random = SeededRandom(state: 5)
+    let c = ChainCase(height: 9, width: 7, inputChannels: 4, channels: 8, outputChannels: 6, kernel: 3, stride: 1,
+                      dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6)
+    let w = ChainWeights(c, random: &random)
+    let stages = OptimizedStages(c, w, isa: ck_active_isa(), threads: 1)
+    // No stage around the depthwise: nothing to fuse.
+    #expect(OptimizedFloatKernels.FusedChain(expand: nil, depthwise: stages.depthwise, project: nil, threads: 1) == nil)
+    // A project whose input is not the depthwise output's shape.
+    let wrong = OptimizedFloatKernels.Conv2D(filter: w.projectFilter!, bias: nil, inputChannels: c.channels,
+                                             outputChannels: c.outputChannels,
+                                             geometry: ChainCase.pointwise(height: 3, width: 7), clamp: .unbounded,
+                                             threads: 1)
+    #expect(OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise, project: wrong,
+                                             threads: 1) == nil)
+}
+
+/// The person model's 33 chains fused give exactly the bytes of the same kernels run operator by operator.
+@Test("Fused person float models equal unfused", arguments: ["fp32", "fp16"])
+func fusedPersonModelEqualsUnfused(precision: String) throws {
+    let model = try SharedModels.load(SharedModels.person(precision))
+    let pixels = [UInt8](try Data(contentsOf: Fixtures.url("e2e_000000000139.u8")))
+    func outputs(fused: Bool, threads: Int) throws -> [[UInt8]] {
+        let interpreter = try Interpreter(model: model, options: .init(threads: threads, fusesConvolutionChains: fused))
+        let names = interpreter.kernelOperatorNames
+        #expect(names.filter { $0 == "CONV_2D+DEPTHWISE_CONV_2D+CONV_2D" }.count == (fused ? 19 : 0))
+        #expect(names.filter { $0 == "DEPTHWISE_CONV_2D+CONV_2D" }.count == (fused ? 14 : 0))
+        try interpreter.setInput(0, floats: pixels.map { Float($0) / 127.5 - 1 })
+        try interpreter.invoke()
+        return interpreter.outputs.indices.map { interpreter.output($0).bytes }
+    }
+    for threads in [1, 2] {
+        let unfused = try outputs(fused: false, threads: threads)
+        #expect(unfused.allSatisfy { !$0.isEmpty })
+        #expect(try outputs(fused: true, threads: threads) == unfused, "\(precision) at \(threads) threads")
+    }
+}
+
+@Test func fusedChainBorrowsOneScratchBlockAndReusesIt() {
+    var random = SeededRandom(state: 11)
+    let c = ChainCase(height: 30, width: 11, inputChannels: 6, channels: 20, outputChannels: 10, kernel: 3, stride: 2,
+                      dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6)
+    let w = ChainWeights(c, random: &random)
+    let stages = OptimizedStages(c, w, isa: ck_active_isa(), threads: 2)
+    let pool = FloatChainScratch()
+    let fused = OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
+                                                 project: stages.project, threads: 2, bandBytes: 1,
+                                                 singleThreadBelow: 0, scratch: pool)!
+    let input = random.floats(c.height * c.width * c.inputChannels)
+    var output = [Float](repeating: .nan, count: outputCount(c))
+    #expect(pool.idleFloatCount == 0)
+    for _ in 0..<4 {
+        fused.run(input: input, output: &output)
+        #expect(pool.idleFloatCount == fused.parts * fused.partFloats)
+    }
+}
