@@ -61,9 +61,11 @@ extension OptimizedFloatKernels {
         let scratch: FloatChainScratch
 
         /// nil when the stages do not fit together (shapes, a non-direct 1x1, no stage around the
-        /// depthwise). `bandBytes`: the depthwise output of one band, about; the default keeps a band's
-        /// buffers well inside a 2 MiB L2.
+        /// depthwise) or when the tensors fusing keeps in cache total under `fusedBytesAtLeast` (see
+        /// `smallestFusedBytes`). `bandBytes`: the depthwise output of one band, about; the default keeps
+        /// a band's buffers well inside a 2 MiB L2.
         public init?(expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?, threads: Int,
+                     fusedBytesAtLeast: Int = FusedChain.smallestFusedBytes,
                      bandBytes: Int = FusedChain.defaultBandBytes, rangesPerThread: Int = FusedChain.rangesPerThread,
                      singleThreadBelow: Int = OptimizedFloatKernels.smallestSplitWork,
                      scratch: FloatChainScratch = .shared) {
@@ -77,18 +79,30 @@ extension OptimizedFloatKernels {
                 guard p.readsInputDirectly, p.geometry.batches == 1, p.inputChannels == depthwise.channels,
                       p.geometry.inputHeight == g.outputHeight, p.geometry.inputWidth == g.outputWidth else { return nil }
             }
+            let intermediates = (expand == nil ? 0 : g.inputHeight * g.inputWidth)
+                + (project == nil ? 0 : g.outputHeight * g.outputWidth)
+            guard intermediates * depthwise.channels * MemoryLayout<Float>.size >= fusedBytesAtLeast else { return nil }
             self.expand = expand
             self.depthwise = depthwise
             self.project = project
             self.scratch = scratch
             let rowBytes = g.outputWidth * depthwise.channels * MemoryLayout<Float>.size
             bandRows = min(g.outputHeight, max(1, bandBytes / rowBytes))
-            heldRows = FusedChain.inputRows(bandRows: bandRows, g) + 2 * bandRows * g.strideHeight
+            heldRows = FusedChain.inputRows(bandRows: bandRows, g) + bandRows * g.strideHeight
             let work = g.outputHeight * g.outputWidth * depthwise.channels
                 * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
             runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
             parts = min(g.outputHeight, runner.threads == 1 ? 1 : runner.threads * max(1, rangesPerThread))
         }
+
+        /// Chains whose intermediate tensors (the expanded input of the depthwise, its output) total less
+        /// run unfused: these stay in the 2 MiB L2 between operators anyway, and in bands their GEMMs
+        /// are split into pieces too short to pay for themselves. Measured with
+        /// benchmarks/speed/chain_ab.py on the person model (fused / unfused time, 1 thread; 2 threads
+        /// alike or worse): the 150x150 and 75x75 chains 0.75-0.95 (intermediates 2.9-10.8 MB); the
+        /// 38x38 expand block (2.2 MB) 0.95-1.0; the 19x19 (0.8-1.4 MB) 0.95-1.1; the 10x10
+        /// (0.4-0.5 MB) 1.1-1.16, at 2 threads 1.2-1.3.
+        public static let smallestFusedBytes = 2 << 20
 
         /// About 64 KB of depthwise output per band (2-3 rows of the 150- and 75-wide maps): measured
         /// against other sizes with `bench` (see benchmarks/speed/README.md).
