@@ -174,17 +174,16 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
         let reference = referenceChain(c, weights, input: input, clamp: c.clamp)
         let magnitudes = referenceChain(c, weights.absolute, input: input.map(abs), clamp: .unbounded)
         // 1 row per band (the rows shared with the last band move every band), 3 rows, the whole map.
-        let rowBytes = g.outputWidth * c.channels * 4
-        let bandSizes = [1, rowBytes * 3, 1 << 30]
+        let bandSizes = [1, g.outputWidth * 3, 1 << 30]
         for isa in instructionSets {
             for threads in [1, 2, 3] {
                 let stages = OptimizedStages(c, weights, isa: isa, threads: threads)
                 let unfused = stages.runUnfused(c, input: input)
-                for bandBytes in bandSizes {
-                    let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads), band \(bandBytes) B"
+                for bandPixels in bandSizes {
+                    let context = "\(c) on \(String(cString: ck_isa_name(isa))) x\(threads), band \(bandPixels) pixels"
                     let fused = try #require(OptimizedFloatKernels.FusedChain(
                         expand: stages.expand, depthwise: stages.depthwise, project: stages.project, threads: threads,
-                        fusedBytesAtLeast: 0, bandBytes: bandBytes, singleThreadBelow: 0), "\(context): not fused")
+                        fusedBytesAtLeast: 0, bandPixels: bandPixels, singleThreadBelow: 0), "\(context): not fused")
                     var output = [Float](repeating: .nan, count: outputCount(c))
                     fused.run(input: input, output: &output)
                     let differing = output.indices.first { output[$0].bitPattern != unfused[$0].bitPattern }
@@ -260,7 +259,7 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
     let stages = OptimizedStages(c, w, isa: ck_active_isa(), threads: 2)
     let pool = FloatChainScratch()
     let fused = OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
-                                                 project: stages.project, threads: 2, fusedBytesAtLeast: 0, bandBytes: 1,
+                                                 project: stages.project, threads: 2, fusedBytesAtLeast: 0, bandPixels: 1,
                                                  singleThreadBelow: 0, scratch: pool)!
     let input = random.floats(c.height * c.width * c.inputChannels)
     var output = [Float](repeating: .nan, count: outputCount(c))

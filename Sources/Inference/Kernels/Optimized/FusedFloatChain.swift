@@ -25,9 +25,10 @@ extension OperatorDispatch {
         return { fused.run(input: x.float, output: y.float) }
     }
 
-    /// The memory planner gives the chain's output the input's bytes when the input has no reader after
-    /// the expand (their lifetimes, operator by operator, do not meet); fused, the output rows are
-    /// written while other rows of the input, possibly on another thread, are still to be read.
+    /// Fused, output rows are written while other input rows, possibly on another thread, are still to
+    /// be read: the two must not share bytes. ExecutionPlan keeps a depthwise chain's input alive to the
+    /// chain's end for this (operator by operator the planner may give the output the input's bytes);
+    /// checked again here rather than trusted.
     private static func overlaps(_ a: BoundTensor, _ b: BoundTensor) -> Bool {
         let aStart = UInt(bitPattern: a.data), bStart = UInt(bitPattern: b.data)
         return aStart < bStart + UInt(b.elementCount * 4) && bStart < aStart + UInt(a.elementCount * 4)
@@ -52,8 +53,8 @@ extension OptimizedFloatKernels {
         let project: Conv2D?
         /// Depthwise output rows per band.
         let bandRows: Int
-        /// Expanded rows the band buffer holds: a band's worth plus room to append the next bands before
-        /// the rows they share have to move to the front.
+        /// Expanded rows the band buffer holds: a band's worth plus room (up to a band, within about 1 MiB)
+        /// to append the next band before the rows they share have to move to the front.
         let heldRows: Int
         /// Contiguous ranges of output rows, each run by one thread with its own part of the scratch block.
         let parts: Int
@@ -62,11 +63,10 @@ extension OptimizedFloatKernels {
 
         /// nil when the stages do not fit together (shapes, a non-direct 1x1, no stage around the
         /// depthwise) or when the tensors fusing keeps in cache total under `fusedBytesAtLeast` (see
-        /// `smallestFusedBytes`). `bandBytes`: the depthwise output of one band, about; the default keeps
-        /// a band's buffers well inside a 2 MiB L2.
+        /// `smallestFusedBytes`). `bandPixels`: depthwise output pixels per band, at least (whole rows).
         public init?(expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?, threads: Int,
                      fusedBytesAtLeast: Int = FusedChain.smallestFusedBytes,
-                     bandBytes: Int = FusedChain.defaultBandBytes, rangesPerThread: Int = FusedChain.rangesPerThread,
+                     bandPixels: Int = FusedChain.defaultBandPixels, rangesPerThread: Int = FusedChain.rangesPerThread,
                      singleThreadBelow: Int = OptimizedFloatKernels.smallestSplitWork,
                      scratch: FloatChainScratch = .shared) {
             let g = depthwise.geometry
@@ -86,9 +86,11 @@ extension OptimizedFloatKernels {
             self.depthwise = depthwise
             self.project = project
             self.scratch = scratch
-            let rowBytes = g.outputWidth * depthwise.channels * MemoryLayout<Float>.size
-            bandRows = min(g.outputHeight, max(1, bandBytes / rowBytes))
-            heldRows = FusedChain.inputRows(bandRows: bandRows, g) + bandRows * g.strideHeight
+            bandRows = min(g.outputHeight, max(1, (bandPixels + g.outputWidth - 1) / g.outputWidth))
+            // One band of slack halves how often the shared rows move, within about 1 MiB.
+            let inputRows = FusedChain.inputRows(bandRows: bandRows, g)
+            let rowBytes = g.inputWidth * depthwise.channels * MemoryLayout<Float>.size
+            heldRows = inputRows + max(0, min(bandRows * g.strideHeight, (1 << 20) / rowBytes - inputRows))
             let work = g.outputHeight * g.outputWidth * depthwise.channels
                 * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
             runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
@@ -104,9 +106,12 @@ extension OptimizedFloatKernels {
         /// (0.4-0.5 MB) 1.1-1.16, at 2 threads 1.2-1.3.
         public static let smallestFusedBytes = 2 << 20
 
-        /// About 64 KB of depthwise output per band (2-3 rows of the 150- and 75-wide maps): measured
-        /// against other sizes with `bench` (see benchmarks/speed/README.md).
-        public static let defaultBandBytes = 64 * 1024
+        /// Bands of at least 300 pixels: each band's GEMMs then run a dozen or more 24-row tiles, enough
+        /// to amortize a call and the weights' trip from L2, while a band's buffers stay inside L2 (the
+        /// held rows about 1 MiB at most). Measured with benchmarks/speed/chain_ab.py
+        /// (fused / unfused time of the six fused person chains together, 1 thread, 5 rounds): 300
+        /// pixels 0.85-0.87, 150 pixels 0.90, 450 pixels 0.94, 64 KB bands (1-3 rows) 0.93-0.98.
+        public static let defaultBandPixels = 300
         /// Ranges per thread: each range pays for recomputing its first expanded rows.
         public static let rangesPerThread = 2
 
