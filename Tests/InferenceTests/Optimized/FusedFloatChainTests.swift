@@ -258,14 +258,23 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
     let w = ChainWeights(c, random: &random)
     let stages = OptimizedStages(c, w, isa: ck_active_isa(), threads: 2)
     let pool = FloatChainScratch()
-    let fused = OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
-                                                 project: stages.project, threads: 2, fusedBytesAtLeast: 0, bandPixels: 1,
-                                                 singleThreadBelow: 0, scratch: pool)!
+    // A chain with smaller bands, created later: its runs borrow the same block.
+    let smaller = OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
+                                                   project: stages.project, threads: 2, fusedBytesAtLeast: 0,
+                                                   bandPixels: 1, singleThreadBelow: 0, scratch: pool)!
+    let larger = OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
+                                                  project: stages.project, threads: 2, fusedBytesAtLeast: 0,
+                                                  bandPixels: 1 << 20, singleThreadBelow: 0, scratch: pool)!
+    let largest = larger.parts * larger.partFloats
+    #expect(smaller.parts * smaller.partFloats < largest)
     let input = random.floats(c.height * c.width * c.inputChannels)
     var output = [Float](repeating: .nan, count: outputCount(c))
     #expect(pool.idleFloatCount == 0)
-    for _ in 0..<4 {
-        fused.run(input: input, output: &output)
-        #expect(pool.idleFloatCount == fused.parts * fused.partFloats)
+    for _ in 0..<3 {
+        for chain in [smaller, larger] {
+            chain.run(input: input, output: &output)
+            // One block, of the largest size reserved, from the first run on.
+            #expect(pool.idleFloatCount == largest)
+        }
     }
 }

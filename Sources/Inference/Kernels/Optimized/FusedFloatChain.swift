@@ -95,6 +95,7 @@ extension OptimizedFloatKernels {
                 * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
             runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
             parts = min(g.outputHeight, runner.threads == 1 ? 1 : runner.threads * max(1, rangesPerThread))
+            scratch.reserve(floatCount: parts * partFloats)
         }
 
         /// Chains whose intermediate tensors (the expanded input of the depthwise, its output) total less
@@ -112,8 +113,10 @@ extension OptimizedFloatKernels {
         /// (fused / unfused time of the six fused person chains together, 1 thread, 5 rounds): 300
         /// pixels 0.85-0.87, 150 pixels 0.90, 450 pixels 0.94, 64 KB bands (1-3 rows) 0.93-0.98.
         public static let defaultBandPixels = 300
-        /// Ranges per thread: each range pays for recomputing its first expanded rows.
-        public static let rangesPerThread = 2
+        /// Ranges per thread: each range recomputes its first expanded rows and holds its own buffers
+        /// (about 1.2 MB for the largest person chains), so one; the pool still lets a thread take the
+        /// other's range when that one has not started.
+        public static let rangesPerThread = 1
 
         /// Input rows of the depthwise's window that `bandRows` output rows read at most.
         static func inputRows(bandRows: Int, _ g: WindowGeometry) -> Int {
