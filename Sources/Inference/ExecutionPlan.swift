@@ -207,6 +207,15 @@ struct ExecutionPlan {
             let op = graph.operators[opIndex]
             for i in op.inputs + op.outputs where i >= 0 && !isConstant(tensors[i]) { touch(i, step) }
         }
+        // A fused chain (ConvolutionChain: [1x1] -> depthwise -> [1x1]) writes its output while still
+        // reading its input, so the input must not share bytes with the output: the input of a depthwise
+        // convolution, and that of the operator before it, live until the operator after it.
+        for (step, opIndex) in runtime.enumerated() where step + 1 < steps
+            && model.code(of: graph.operators[opIndex]).name == "DEPTHWISE_CONV_2D" {
+            let depthwiseInputs = graph.operators[opIndex].inputs.prefix(1).filter { $0 >= 0 }
+            let before = step > 0 ? graph.operators[runtime[step - 1]].inputs.prefix(1).filter { $0 >= 0 } : []
+            for i in depthwiseInputs + before where !isConstant(tensors[i]) { touch(i, step + 1) }
+        }
         let requests = first.keys.sorted().map {
             MemoryPlanner.Request(tensorIndex: $0, byteCount: tensors[$0].byteCount, firstStep: first[$0]!,
                                   lastStep: last[$0]!)
