@@ -42,8 +42,11 @@ extension OptimizedQuantizedKernels {
     /// going through memory. Bit-identical to running the three layers' kernels one by one.
     final class FusedChain: @unchecked Sendable {
         /// Bytes of intermediate rows (expanded and depthwise) one band may hold: small enough to stay in
-        /// L2 with the layers' weights, large enough that each band's GEMMs have several rows of tiles.
-        static let bandBytes = 96 * 1024
+        /// L2 (2 MiB per core here) with the layers' weights, large enough that the per-band costs (partial
+        /// GEMM tiles, the depthwise kernel's per-call set-up) stay small. benchmarks/speed/chain_q_bench.c
+        /// on the person model's chains, fused / unfused over all chains, 1 thread: 96 KB 0.975, 192 KB
+        /// 0.957, 384 KB 0.945, 768 KB 0.949; 1- and 2-row bands were slower than unfused (1.15, 1.02).
+        static let bandBytes = 384 * 1024
 
         let layers: (expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?)  // owners of the weights
         let chain: UnsafeMutablePointer<ck_chain_q>
