@@ -178,7 +178,7 @@ private func checkChain<T: Quantized.Element>(_: T.Type, random: inout SeededRan
         for _ in 0..<25 { try checkChain(UInt8.self, random: &random) }
     }
 
-    @Test func chainsThatAreNotOneImageOrAreDilatedAreNotFused() throws {
+    @Test func layersThatDoNotFormAChainAreNotFused() throws {
         var random = SeededRandom(state: 307)
         let q = Quantized.TensorQuantization(scales: [0.05], zeroPoints: [3])
         let (pointwise, pq) = try #require(try Layer<Int8>.random(
