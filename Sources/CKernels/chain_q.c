@@ -9,6 +9,14 @@
 #include "CKernels.h"
 
 static inline size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+/// Bytes between the scratch regions beyond whole cache lines: with row lengths that are multiples of
+/// 4 KB (128 x 32 channels, 64 x 64, ...) the depthwise kernel's loads from the expanded rows and stores to
+/// its output rows would otherwise share their low 12 address bits, and the core takes such loads for
+/// dependent on the stores (4K aliasing), stalling them.
+enum { REGION_SKEW = 17 * 64 };
+
+static inline size_t region(size_t bytes) { return bytes ? round64(bytes) + REGION_SKEW : 0; }
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 static inline int max_int(int a, int b) { return a > b ? a : b; }
 
@@ -33,8 +41,8 @@ static size_t gemm_scratch_bytes(const ck_chain_q *c) {
 }
 
 size_t ck_chain_q_scratch_size(const ck_chain_q *c) {
-    size_t expanded = c->expand ? round64((size_t)expanded_rows(c, c->band_rows) * expanded_row_bytes(c)) : 0;
-    size_t depthwise = c->project ? round64((size_t)c->band_rows * depthwise_row_bytes(c)) : 0;
+    size_t expanded = c->expand ? region((size_t)expanded_rows(c, c->band_rows) * expanded_row_bytes(c)) : 0;
+    size_t depthwise = c->project ? region((size_t)c->band_rows * depthwise_row_bytes(c)) : 0;
     return expanded + depthwise + round64(gemm_scratch_bytes(c));
 }
 
@@ -51,8 +59,8 @@ void ck_chain_q_rows(const ck_chain_q *c, const void *input, void *output, int r
     const ck_window *dw = &c->depthwise.window;
     const size_t e_row = expanded_row_bytes(c), d_row = depthwise_row_bytes(c);
     uint8_t *expanded = scratch;
-    uint8_t *band_out = expanded + (c->expand ? round64((size_t)expanded_rows(c, c->band_rows) * e_row) : 0);
-    uint8_t *gemm = band_out + (c->project ? round64((size_t)c->band_rows * d_row) : 0);
+    uint8_t *band_out = expanded + (c->expand ? region((size_t)expanded_rows(c, c->band_rows) * e_row) : 0);
+    uint8_t *gemm = band_out + (c->project ? region((size_t)c->band_rows * d_row) : 0);
     const size_t x_row = c->expand ? (size_t)c->expand->window.input_width * c->expand->window.channels : 0;
     const int reach = (dw->filter_height - 1) * dw->dilation_height + 1;
     int held_begin = 0, held_end = 0;  // expanded rows in the buffer, the first at its start
