@@ -29,8 +29,8 @@ extension OperatorDispatch {
     }
 }
 
-/// Whether two tensors' bytes overlap (the memory planner may give a chain's output the space of its
-/// input when the input is dead after the chain's first operator).
+/// Whether two tensors' bytes overlap. ExecutionPlan keeps a chain's input alive until the chain's last
+/// operator, so its output never takes those bytes; should a plan ever do so, the chain runs unfused.
 private func sharesBytes(_ a: BoundTensor, _ b: BoundTensor) -> Bool {
     let (aStart, bStart) = (UInt(bitPattern: a.data), UInt(bitPattern: b.data))
     return aStart < bStart + UInt(b.elementCount) && bStart < aStart + UInt(a.elementCount)
