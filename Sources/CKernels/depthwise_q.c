@@ -21,8 +21,12 @@ static inline size_t pairs_start(int taps, int channels) { return (size_t)(taps 
 static inline size_t pairs_size(int taps, int channels) { return (size_t)pair_count(taps) * blocks32(channels) * 32; }
 
 /// 3x3 filters also get the vpdpbusd layout (see the VNNI section): 64-channel blocks, or one block
-/// of two neighbouring pixels when there are exactly 32 channels.
-static inline int vnni_blocks(int channels) { return channels == 32 ? 1 : channels / 64; }
+/// of two neighbouring pixels when there are exactly 32 channels. With a multiple of 16 channels the
+/// last block may be partial (96 = 64 + 32, 144 = 2 x 64 + 16: the largest layers of MobileNetV2),
+/// loaded and stored under a mask; its lanes past the channels compute on zeros and are never stored.
+static inline int vnni_blocks(int channels) {
+    return channels == 32 ? 1 : channels % 16 == 0 ? (channels + 63) / 64 : channels / 64;
+}
 static inline size_t vnni_start(int taps, int channels) { return pairs_start(taps, channels) + pairs_size(taps, channels) + 1; }
 /// Per block: 3 columns x 4 vectors of 16 lanes of filter bytes, then 4 x 16 starting accumulators.
 enum { VNNI_BLOCK_INTS = 3 * 4 * 16 + 4 * 16 };
@@ -522,39 +526,42 @@ static inline void vnni_output(const __m512i *q0, const __m512i *q1, const __m51
 __attribute__((target(CK_AVX512_VNNI_Q), always_inline))
 static inline void vnni_border_pixel(const uint8_t *input, const ck_window *w, int oy, int ox, int block,
                                      const int32_t *block_data, const vnni_requant *c, const ck_requant *rq,
-                                     uint8_t *output, __m512i pad, const int is_signed) {
+                                     uint8_t *output, __m512i pad, const int is_signed, const int masked,
+                                     __mmask64 lanes) {
     const int iy = oy * w->stride_height - w->pad_top, ix = ox * w->stride_width - w->pad_left;
     __m512i q[3][4];
     for (int fx = 0; fx < 3; fx++) {
         __m512i r[3];
         for (int fy = 0; fy < 3; fy++) {
             const int y = iy + fy, x = ix + fx;
+            const uint8_t *p = input + ((size_t)y * w->input_width + x) * w->channels + 64 * block;
             r[fy] = y >= 0 && y < w->input_height && x >= 0 && x < w->input_width
-                ? _mm512_loadu_si512(input + ((size_t)y * w->input_width + x) * w->channels + 64 * block)
+                ? (masked ? _mm512_maskz_loadu_epi8(lanes, p) : _mm512_loadu_si512(p))
                 : pad;
         }
         vnni_interleave(r[0], r[1], r[2], q[fx], is_signed);
     }
     vnni_output(q[0], q[1], q[2], block_data, c, rq, output + ((size_t)oy * w->output_width + ox) * w->channels + 64 * block,
-                is_signed, 0, 0);
+                is_signed, masked, lanes);
 }
 
 /// `count` output blocks along a row: block n's window starts at in + n * step, its columns `column`
 /// bytes apart; it is written to out + n * out_step. `share`: how many columns a block shares with the
-/// next (2 when step == column, 1 when step == 2 * column).
+/// next (2 when step == column, 1 when step == 2 * column). `masked`: only the bytes in `lanes` (a
+/// partial last block) are loaded and stored.
 __attribute__((target(CK_AVX512_VNNI_Q), always_inline))
 static inline void vnni_row(const uint8_t *in, size_t input_row, size_t step, size_t column, int count,
                             const int32_t *block_data, const vnni_requant *c, const ck_requant *rq, uint8_t *out,
-                            size_t out_step, const int share, const int is_signed) {
+                            size_t out_step, const int share, const int is_signed, const int masked, __mmask64 lanes) {
     __m512i q0[4], q1[4], q2[4];
     if (count <= 0) return;
-    vnni_column(in, input_row, q0, is_signed, 0, 0);
-    if (share == 2) vnni_column(in + column, input_row, q1, is_signed, 0, 0);
+    vnni_column(in, input_row, q0, is_signed, masked, lanes);
+    if (share == 2) vnni_column(in + column, input_row, q1, is_signed, masked, lanes);
     for (int n = 0; n < count; n++) {
         const uint8_t *window = in + (size_t)n * step;
-        if (share != 2) vnni_column(window + column, input_row, q1, is_signed, 0, 0);
-        vnni_column(window + 2 * column, input_row, q2, is_signed, 0, 0);
-        vnni_output(q0, q1, q2, block_data, c, rq, out + (size_t)n * out_step, is_signed, 0, 0);
+        if (share != 2) vnni_column(window + column, input_row, q1, is_signed, masked, lanes);
+        vnni_column(window + 2 * column, input_row, q2, is_signed, masked, lanes);
+        vnni_output(q0, q1, q2, block_data, c, rq, out + (size_t)n * out_step, is_signed, masked, lanes);
 #pragma clang loop unroll(full)
         for (int k = 0; k < 4; k++) {
             if (share == 2) {
@@ -598,6 +605,9 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
     for (int block = 0; block < blocks; block++, block_data += VNNI_BLOCK_INTS) {
         vnni_requant c;
         vnni_requant_prepare(rq, block, channels, &c);
+        // A partial last block: its channels' bytes only.
+        const int partial = !pairs && 64 * (block + 1) > channels;
+        const __mmask64 lanes = partial ? ((1ull << (channels - 64 * block)) - 1) : ~0ull;
         for (int oy = row_begin; oy < row_end; oy++) {
             const int iy = oy * w->stride_height - w->pad_top;
             const int row_inside = iy >= 0 && iy + 2 < w->input_height;
@@ -605,14 +615,15 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
                 for (int ox = 0; ox < w->output_width; ox++) {
                     if (row_inside && ox == ox_begin) ox = ox_end;
                     if (ox >= w->output_width) break;
-                    vnni_border_pixel(input, w, oy, ox, block, block_data, &c, rq, output, pad, is_signed);
+                    vnni_border_pixel(input, w, oy, ox, block, block_data, &c, rq, output, pad, is_signed, partial,
+                                      lanes);
                 }
             if (!row_inside || ox_end <= ox_begin) continue;
             const int ix = ox_begin * w->stride_width - w->pad_left, count = ox_end - ox_begin;
             const uint8_t *in = (const uint8_t *)input + ((size_t)iy * w->input_width + ix) * channels + 64 * block;
             uint8_t *out = (uint8_t *)output + ((size_t)oy * w->output_width + ox_begin) * channels + 64 * block;
             if (pairs) {
-                vnni_row(in, input_row, 64, 32, count / 2, block_data, &c, rq, out, 64, 1, is_signed);
+                vnni_row(in, input_row, 64, 32, count / 2, block_data, &c, rq, out, 64, 1, is_signed, 0, 0);
                 if (count % 2) {  // the last pixel alone: its neighbour's bytes may lie past the input
                     const uint8_t *last = in + (size_t)(count - 1) * 32;
                     const __mmask64 low = 0xFFFFFFFFull;
@@ -622,15 +633,22 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
                     vnni_column(last + 64, input_row, q2, is_signed, 1, low);
                     vnni_output(q0, q1, q2, block_data, &c, rq, out + (size_t)(count - 1) * 32, is_signed, 1, low);
                 }
+            } else if (partial) {  // constant mask flags, so each call inlines its own loop
+                if (w->stride_width == 1)
+                    vnni_row(in, input_row, channels, channels, count, block_data, &c, rq, out, channels, 2, is_signed,
+                             1, lanes);
+                else
+                    vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &c, rq, out, channels, 1,
+                             is_signed, 1, lanes);
             } else if (w->stride_width == 1) {
-                vnni_row(in, input_row, channels, channels, count, block_data, &c, rq, out, channels, 2, is_signed);
+                vnni_row(in, input_row, channels, channels, count, block_data, &c, rq, out, channels, 2, is_signed, 0, 0);
             } else {
                 vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &c, rq, out, channels, 1,
-                         is_signed);
+                         is_signed, 0, 0);
             }
         }
     }
-    return pairs ? 32 : 64 * blocks;
+    return pairs ? 32 : 64 * blocks < channels ? 64 * blocks : channels;
 }
 
 __attribute__((target(CK_AVX512_VNNI_Q)))

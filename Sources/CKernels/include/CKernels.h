@@ -190,6 +190,42 @@ void ck_resize_bilinear_s8_row(const int8_t *row0, const int8_t *row1, int32_t d
                                const int32_t *upper, const int32_t *fractions, int columns, int depth, int8_t *out,
                                ck_isa isa);
 
+// ---- Fused 8-bit convolution chains (chain_q.c, FusedQuantizedChain.swift) ----
+
+/// A 1x1 stride-1 8-bit convolution as ck_conv_q takes it, `window` covering the whole image.
+typedef struct {
+    ck_window window;
+    const int8_t *packed;
+    int n;
+    const int32_t *column_terms;
+    int32_t row_sum_factor;
+    const ck_requant *rq;
+    int narrow;
+} ck_pointwise_q;
+
+/// An 8-bit depthwise convolution as ck_depthwise_q takes it.
+typedef struct {
+    ck_window window;
+    const int32_t *filter;
+    const ck_requant *rq;
+} ck_depthwise_q_layer;
+
+/// [expand] -> depthwise -> [project] run in bands of `band_rows` depthwise output rows.
+typedef struct {
+    const ck_pointwise_q *expand;   /// NULL: the depthwise reads the chain's input
+    ck_depthwise_q_layer depthwise;
+    const ck_pointwise_q *project;  /// NULL: the depthwise writes the chain's output
+    int band_rows;
+} ck_chain_q;
+
+/// Bytes of scratch one concurrent ck_chain_q call needs.
+size_t ck_chain_q_scratch_size(const ck_chain_q *c);
+/// The chain's output for depthwise output rows [row_begin, row_end) (one image), bit-identical to
+/// running its layers one by one with ck_conv_q and ck_depthwise_q.
+void ck_chain_q_rows(const ck_chain_q *c, const void *input, void *output, int row_begin, int row_end, uint8_t *scratch);
+/// This thread's scratch of at least `bytes` (64-byte aligned, kept for the thread's life), NULL if out of memory.
+uint8_t *ck_chain_q_thread_scratch(size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -97,11 +97,11 @@ private func checkDepthwise<T: Quantized.Element>(_: T.Type, _ shape: DepthwiseC
 /// In the serialized suite of the other 8-bit kernel tests: every test switches the process-wide
 /// instruction set (ck_force_isa), so none may run alongside another.
 extension OptimizedQuantizedKernelTests {
-    /// 64-channel blocks (plus 32- and 16-channel remainders done the other way), and the 32-channel pixel
-    /// pairs with an odd count of interior pixels per row, at stride 1 and 2, SAME and VALID.
+    /// 64-channel blocks (a partial last one of 16, 32 or 48 channels under a mask), and the 32-channel
+    /// pixel pairs with an odd count of interior pixels per row, at stride 1 and 2, SAME and VALID.
     @Test func vnniDepthwiseEqualsReferenceExactly() throws {
         var random = SeededRandom(state: 71)
-        for (round, channels) in [32, 64, 96, 128, 144, 192, 32, 64].enumerated() {
+        for (round, channels) in [32, 64, 96, 128, 144, 192, 32, 64, 16, 48, 80, 208].enumerated() {
             for stride in [1, 2] {
                 let shape = DepthwiseCase(channels: channels, height: random.int(9...21), width: random.int(9...21),
                                           stride: stride, same: (round + stride) % 2 == 0, extreme: round % 3 == 2)
@@ -114,7 +114,7 @@ extension OptimizedQuantizedKernelTests {
     /// (they do not: the vpmaddwd path), ordinary and extreme.
     @Test func vnniDepthwiseUInt8EqualsReferenceExactly() throws {
         var random = SeededRandom(state: 73)
-        for (round, channels) in [32, 64, 128, 96].enumerated() {
+        for (round, channels) in [32, 64, 128, 96, 144, 48].enumerated() {
             for stride in [1, 2] {
                 var shape = DepthwiseCase(channels: channels, height: random.int(9...19), width: random.int(9...19),
                                           stride: stride, same: round % 2 == 0, extreme: round % 2 == 1,

@@ -65,6 +65,22 @@ extension OperatorDispatch {
     /// reports the problem.
     private static func optimizedQuantizedKernel(_ b: OperatorBinding, _ x: BoundTensor, _ w: BoundTensor,
                                                  _ bias: BoundTensor?, _ y: BoundTensor, threads: Int) -> Kernel? {
+        switch optimizedQuantizedConvolution(b, x, w, bias, y, threads: threads) {
+        case let .regular(conv)?: return { conv.run(input: x.data, output: y.data) }
+        case let .depthwise(conv)?: return { conv.run(input: x.data, output: y.data) }
+        case nil: return nil
+        }
+    }
+
+    /// An optimized 8-bit convolution layer, before it is bound to its tensors (fused chains run its parts).
+    enum QuantizedConvolution {
+        case regular(OptimizedQuantizedKernels.Conv2D)
+        case depthwise(OptimizedQuantizedKernels.DepthwiseConv2D)
+    }
+
+    static func optimizedQuantizedConvolution(_ b: OperatorBinding, _ x: BoundTensor, _ w: BoundTensor,
+                                              _ bias: BoundTensor?, _ y: BoundTensor,
+                                              threads: Int) -> QuantizedConvolution? {
         guard w.type == x.type, y.type == x.type, bias.map({ $0.type == .int32 }) ?? true,
               x.shape.count == 4, w.shape.count == 4, y.shape.count == 4, x.shape[0] == y.shape[0],
               let xq = tensorQuantization(x), let wq = tensorQuantization(w), let yq = tensorQuantization(y)
@@ -110,15 +126,13 @@ extension OperatorDispatch {
               bias.map({ $0.elementCount == y.shape[3] }) ?? true else { return nil }
         let biasValues = bias.map { UnsafePointer($0.data.assumingMemoryBound(to: Int32.self)) }
         if case .regular = kind {
-            guard let conv = OptimizedQuantizedKernels.Conv2D(
+            return OptimizedQuantizedKernels.Conv2D(
                 filter: w.data, bias: biasValues, isSigned: isSigned, inputShape: x.shape, filterShape: w.shape,
-                outputShape: y.shape, params: p, threads: threads) else { return nil }
-            return { conv.run(input: x.data, output: y.data) }
+                outputShape: y.shape, params: p, threads: threads).map { .regular($0) }
         }
-        let conv = OptimizedQuantizedKernels.DepthwiseConv2D(
+        return .depthwise(OptimizedQuantizedKernels.DepthwiseConv2D(
             filter: w.data, bias: biasValues, isSigned: isSigned, inputShape: x.shape, filterShape: w.shape,
-            outputShape: y.shape, params: p, threads: threads)
-        return { conv.run(input: x.data, output: y.data) }
+            outputShape: y.shape, params: p, threads: threads))
     }
 
     private static func tensorQuantization(_ t: BoundTensor) -> Quantized.TensorQuantization? {
