@@ -133,14 +133,22 @@ static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k,
     }
 }
 
-// MARK: - AVX-512: 8 rows x up to 48 channels (24 accumulators)
+// MARK: - AVX-512: 8 rows x 48 channels, 12 rows x 32 or 24 rows x 16 (24 accumulators each)
 //
-// 8 rows keep the 8 row pointers in general registers (12 did not: the compiler reloaded them from the
-// stack in the K loop) and each A value is broadcast straight from memory into the FMA. Measured with
+// Each A value is broadcast straight from memory into the FMA. Measured with
 // benchmarks/speed/conv_f32_bench.c, this beat copying A's rows into a k-major block first (the copy
-// cost as much as the FMAs when there are few output channels).
+// cost as much as the FMAs when there are few output channels). Narrow layers (1 or 2 panels) take more
+// rows so they still keep 24 FMA chains in flight (8 would leave no slack over the FMA latency) and
+// load fewer weights per FMA.
 
 #define MR_AVX512 8
+#define MR_MAX_AVX512 24
+#ifndef MR_TWO_PANELS
+#define MR_TWO_PANELS 12
+#endif
+#ifndef MR_ONE_PANEL
+#define MR_ONE_PANEL 24
+#endif
 #ifndef WEIGHT_AHEAD
 #define WEIGHT_AHEAD 16
 #endif
@@ -150,30 +158,35 @@ static inline __mmask16 lane_mask(int cols) {
     return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
 }
 
-// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 8; `mr`
+// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 24; `mr`
 // and `vectors` are compile-time constants at each call so the accumulator arrays live in registers.
 // Rows past `rows` re-read the last row (valid memory) and are not stored.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
                                 int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
-    __m512 acc[MR_AVX512][3];
+    __m512 acc[MR_MAX_AVX512][3];
     #pragma clang loop unroll(full)
     for (int v = 0; v < 3; v++) {
         __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
         #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) acc[r][v] = bias;
     }
-    const float *ar[MR_AVX512];
+    const float *ar[MR_MAX_AVX512];
     #pragma clang loop unroll(full)
     for (int r = 0; r < mr; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
-    // The next 8 rows' A (contiguous when lda == k, as for 1x1 convolutions and im2col rows) and C
-    // lines are fetched during this K loop: each block's rows are too short a stream for the hardware
-    // prefetcher, and these layers wait on the shared L3 otherwise.
+    // The next mr rows' A (contiguous when lda == k, as for 1x1 convolutions and im2col rows) and C
+    // lines are fetched during this K loop, one 64-byte line per 16 floats: each block's rows are too
+    // short a stream for the hardware prefetcher, and these layers wait on the shared L3 otherwise.
     const char *next_a = (const char *)(a + mr * lda);
     float *next_c = c + mr * ldc;
     const float *w = panel + CK_PANEL_WIDTH;
     for (int i = 0; i < k; i++, w += CK_PANEL_WIDTH) {
-        if ((i & 1) == 0) _mm_prefetch(next_a + (size_t)i * mr * sizeof(float), _MM_HINT_T0);
+        if (mr <= 8) {
+            if ((i & 1) == 0) _mm_prefetch(next_a + (size_t)i * mr * sizeof(float), _MM_HINT_T0);
+        } else {
+            _mm_prefetch(next_a + (size_t)i * mr * sizeof(float), _MM_HINT_T0);
+            if (mr > 16) _mm_prefetch(next_a + ((size_t)i * mr + 16) * sizeof(float), _MM_HINT_T0);
+        }
         if (i < mr) {
             #pragma clang loop unroll(full)
             for (int v = 0; v < 3; v++)
@@ -208,7 +221,27 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
     }
 }
 
-// All panels [panel0, panel1) of one block of rows, three at a time.
+// Rows [0, rows) of one group of `vectors` panels: blocks of `mr` rows, then the last rows with a
+// 8-, 4-, 2- or 1-row kernel instead of a full one computing rows it throws away.
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void rows_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride, int mr,
+                               int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+    int row = 0;
+    for (; row + mr <= rows; row += mr)
+        micro_avx512(a + (ptrdiff_t)row * lda, lda, k, panel, stride, mr, vectors, mr, cols, c + (ptrdiff_t)row * ldc,
+                     ldc, low, high);
+    for (; row < rows; row += MR_AVX512) {
+        int left = rows - row < MR_AVX512 ? rows - row : MR_AVX512;
+        const float *rowsA = a + (ptrdiff_t)row * lda;
+        float *rowsC = c + (ptrdiff_t)row * ldc;
+        if (left > 4) micro_avx512(rowsA, lda, k, panel, stride, 8, vectors, left, cols, rowsC, ldc, low, high);
+        else if (left > 2) micro_avx512(rowsA, lda, k, panel, stride, 4, vectors, left, cols, rowsC, ldc, low, high);
+        else if (left == 2) micro_avx512(rowsA, lda, k, panel, stride, 2, vectors, left, cols, rowsC, ldc, low, high);
+        else micro_avx512(rowsA, lda, k, panel, stride, 1, vectors, left, cols, rowsC, ldc, low, high);
+    }
+}
+
+// All panels [panel0, panel1) of one block of rows, three at a time (then two or one).
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void panels_avx512(const float *rowsA, ptrdiff_t lda, int k, const float *packed, int n, int panel0,
                                  int panel1, int mr, int rows, float *rowsC, ptrdiff_t ldc, __m512 low, __m512 high) {
@@ -225,12 +258,14 @@ static inline void panels_avx512(const float *rowsA, ptrdiff_t lda, int k, const
                      rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
 }
 
-// The last rows of a tile (e.g. 4 of the 10x10 maps' 100, 1 of the 19x19 maps' 361) take a 4-, 2- or
-// 1-row kernel instead of an 8-row one computing rows it throws away.
-__attribute__((target("avx512f,prfchw")))
-static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                         int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
-    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
+// Rows [row0, row1) by panels [panel0, panel1) 8 rows at a time through all panels, so those rows' A
+// stays in L1; the last rows of a tile (e.g. 4 of the 10x10 maps' 100, 1 of the 19x19 maps' 361) take
+// a 4-, 2- or 1-row kernel instead of an 8-row one computing rows it throws away. Each way of splitting
+// the panels has its own function so the compiler allocates registers for one K loop (inlined together,
+// it spilled row pointers to the stack).
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void eights_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
+                          int n, int panel0, int panel1, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
     for (int row = row0; row < row1; row += MR_AVX512) {
         int rows = row1 - row < MR_AVX512 ? row1 - row : MR_AVX512;
         const float *rowsA = a + (ptrdiff_t)row * lda;
@@ -240,6 +275,41 @@ static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int 
         else if (rows == 2) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 2, rows, rowsC, ldc, low, high);
         else panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 1, rows, rowsC, ldc, low, high);
     }
+}
+
+__attribute__((target("avx512f,prfchw"), noinline))
+static void two_avx512(const float *a, ptrdiff_t lda, int rows, int k, const float *packed, size_t stride, int n,
+                       int p, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+    rows_avx512(a, lda, k, packed + (size_t)p * stride, stride, MR_TWO_PANELS, 2, rows, n - p * CK_PANEL_WIDTH,
+                c + p * CK_PANEL_WIDTH, ldc, low, high);
+}
+
+__attribute__((target("avx512f,prfchw"), noinline))
+static void one_avx512(const float *a, ptrdiff_t lda, int rows, int k, const float *packed, size_t stride, int n,
+                       int p, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+    rows_avx512(a, lda, k, packed + (size_t)p * stride, stride, MR_ONE_PANEL, 1, rows, n - p * CK_PANEL_WIDTH,
+                c + p * CK_PANEL_WIDTH, ldc, low, high);
+}
+
+// Panels [panel0, panel1) for rows [row0, row1) (at most a tile): groups of three, and a remainder of
+// two panels or of one, which becomes 2 + 2 when there are threes to borrow from (4 = 2 + 2,
+// 10 = 3 + 3 + 2 + 2): a 1-panel group reloads A for 16 channels only.
+__attribute__((target("avx512f,prfchw")))
+static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
+                         int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
+    const size_t stride = panel_stride(k);
+    int panels = panel1 - panel0, threes = panels / 3, twos = 0;
+    if (panels % 3 == 2) twos = 1;
+    else if (panels % 3 == 1 && threes > 0) threes--, twos = 2;
+    const int ones = panels - 3 * threes - 2 * twos;
+    const float *rowsA = a + (ptrdiff_t)row0 * lda;
+    float *rowsC = c + (ptrdiff_t)row0 * ldc;
+    const int rows = row1 - row0;
+    if (threes > 0) eights_avx512(a, lda, row0, row1, k, packed, n, panel0, panel0 + 3 * threes, c, ldc, low, high);
+    for (int g = 0; g < twos; g++)
+        two_avx512(rowsA, lda, rows, k, packed, stride, n, panel0 + 3 * threes + 2 * g, rowsC, ldc, low, high);
+    if (ones) one_avx512(rowsA, lda, rows, k, packed, stride, n, panel1 - 1, rowsC, ldc, low, high);
 }
 
 // MARK: - AVX-512 convolution without im2col

@@ -84,6 +84,14 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         ConvCase(height: 5, width: 10, inputChannels: 1024, outputChannels: 300, filterHeight: 1, filterWidth: 1,
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+        // The narrow AVX-512 paths: 1 panel in 24-row blocks (143 rows: a 23-row tail), 4 panels as 2 + 2 in
+        // 12-row blocks (81 rows: a 9-row tail), 10 panels as 3 + 3 + 2 + 2 (100 rows: a 4-row tail).
+        ConvCase(height: 13, width: 11, inputChannels: 32, outputChannels: 16, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 9, width: 9, inputChannels: 40, outputChannels: 64, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+        ConvCase(height: 10, width: 10, inputChannels: 96, outputChannels: 160, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
     ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
