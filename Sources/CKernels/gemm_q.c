@@ -351,7 +351,8 @@ static inline void store_chunks(const gemm_q_args *g, __m512i bytes, int row, in
 /// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
 /// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
 __attribute__((target(CK_AVX512_Q ",avx512vnni"), always_inline))
-static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr) {
+static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr,
+                               const narrow16_channels *narrow0, const narrow16_channels *narrow1) {
     const int quads = ck_gemm_q_depth(g->k) / 4;
     const size_t stride = panel_bytes(g->k);
     const uint8_t *ap[MR_VNNI_MAX];
@@ -383,8 +384,7 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
     }
     if (g->narrow) {
         // Four vectors at a time (two rows of two panels, or four rows of one) packed to 64 bytes.
-        narrow16_channels c0 = narrow16_prepare(g->rq, first);
-        narrow16_channels c1 = narrow16_prepare(g->rq, width == 2 ? first + CK_PANEL_WIDTH : first);
+        const narrow16_channels c0 = *narrow0, c1 = *narrow1;
         const int group = 4 / width;
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r += group) {
@@ -425,12 +425,19 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
 __attribute__((target(CK_AVX512_Q ",avx512vnni")))
 static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1) {
     for (int p = panel0; p < panel1; p += 2) {
+        // The narrow epilogue's per-channel constants, once per panel pair rather than once per tile.
+        narrow16_channels narrow[2];
+        if (g->narrow) {
+            narrow[0] = narrow16_prepare(g->rq, p * CK_PANEL_WIDTH);
+            narrow[1] = narrow16_prepare(g->rq, p + 1 < panel1 ? (p + 1) * CK_PANEL_WIDTH : p * CK_PANEL_WIDTH);
+        }
         if (p + 1 < panel1) {
             for (int row = 0; row < rows; row += MR_VNNI)
-                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI);
+                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI, &narrow[0], &narrow[1]);
         } else {
             for (int row = 0; row < rows; row += MR_VNNI_MAX)
-                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX);
+                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX, &narrow[0],
+                            &narrow[1]);
         }
     }
 }
