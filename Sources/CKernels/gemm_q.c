@@ -141,8 +141,17 @@ static void gather_pixel(const uint8_t *input, const ck_window *w, int oy, int o
                 copy_flipped(dst, x_row + (size_t)ix * channels, channels, flip);
         }
     }
-    while (dst < end) *dst++ = 0;  // at most 3 bytes
+    while (dst < end) *dst++ = 0;  // at most 5 bytes (3-channel 3x3 rows are 32 bytes apart)
 }
+
+/// 3x3 windows over 3-channel images (every model's first layer) with stride 1 or 2: their im2col rows
+/// are 27 bytes, stored 32 apart so the AVX-512 path below builds two of them in one vector.
+static int rgb3x3_shape(const ck_window *w) {
+    return w->channels == 3 && w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
+        && w->dilation_width == 1 && (w->stride_width == 1 || w->stride_width == 2);
+}
+
+#define RGB3X3_ROW 32
 
 /// The im2col rows of output pixels [pixel0, pixel0 + rows) into `rows_out`, `row_length` bytes apart.
 static void gather_rows(const uint8_t *input, const ck_window *window, int pixel0, int rows, uint8_t flip,
@@ -166,6 +175,56 @@ static void gather_rows(const uint8_t *input, const ck_window *window, int pixel
         if (++ox == w.output_width) ox = 0, oy++;
     }
 }
+
+#if defined(__x86_64__)
+/// The im2col rows of output pixels [pixel0, pixel0 + rows) of an rgb3x3_shape layer, RGB3X3_ROW bytes
+/// apart. The byte copies of gather_rows cost as much as the layer's dot products; here two horizontally
+/// adjacent interior pixels take one masked 16-byte load per filter row and one byte permute (vpermb)
+/// into both rows, with the bytes past 27 zeroed by the permute's mask. Other pixels go through gather_pixel.
+__attribute__((target(CK_AVX512_Q ",avx512vbmi")))
+static void gather_rows_rgb3x3(const uint8_t *input, const ck_window *window, int pixel0, int rows, uint8_t flip,
+                               uint8_t padding, uint8_t *rows_out) {
+    const ck_window w = *window;
+    const int step = w.stride_width * 3;             // bytes between the two pixels' windows
+    const __mmask16 span = (__mmask16)((1u << (step + 9)) - 1);  // both windows' bytes of one filter row
+    // Source vector: filter row fy's bytes at [16 fy, 16 fy + 16). Row j of the pair, byte b < 27 = tap
+    // (fy, t) = (b / 9, b % 9) comes from 16 fy + j * step + t.
+    uint8_t index[64];
+    for (int i = 0; i < 64; i++) {
+        int j = i / RGB3X3_ROW, b = i % RGB3X3_ROW;
+        index[i] = (uint8_t)(b < 27 ? 16 * (b / 9) + j * step + b % 9 : 0);
+    }
+    const __m512i permutation = _mm512_loadu_si512(index);
+    const __mmask64 taps = 0x07FFFFFF07FFFFFFull;
+    const __m512i flips = _mm512_set1_epi8((char)flip);
+    const size_t input_row = (size_t)w.input_width * 3;
+    int oy = pixel0 / w.output_width, ox = pixel0 % w.output_width;
+    for (int r = 0; r < rows;) {
+        uint8_t *dst = rows_out + (size_t)r * RGB3X3_ROW;
+        const int iy0 = oy * w.stride_height - w.pad_top, ix0 = ox * w.stride_width - w.pad_left;
+        if (r + 1 < rows && ox + 1 < w.output_width && iy0 >= 0 && iy0 + 3 <= w.input_height && ix0 >= 0
+            && ix0 + w.stride_width + 3 <= w.input_width) {
+            const uint8_t *x = input + (size_t)iy0 * input_row + (size_t)ix0 * 3;
+            __m512i source = _mm512_castsi128_si512(_mm_maskz_loadu_epi8(span, x));
+            source = _mm512_inserti32x4(source, _mm_maskz_loadu_epi8(span, x + input_row), 1);
+            source = _mm512_inserti32x4(source, _mm_maskz_loadu_epi8(span, x + 2 * input_row), 2);
+            source = _mm512_xor_si512(source, flips);
+            _mm512_storeu_si512(dst, _mm512_maskz_permutexvar_epi8(taps, permutation, source));
+            r += 2, ox += 2;
+        } else {
+            gather_pixel(input, &w, oy, ox, flip, padding, RGB3X3_ROW, dst);
+            r++, ox++;
+        }
+        if (ox >= w.output_width) ox -= w.output_width, oy++;
+    }
+}
+
+static int rgb3x3_vectorized(const ck_window *w) {
+    return rgb3x3_shape(w) && ck_has_avx512_q() && __builtin_cpu_supports("avx512vbmi");
+}
+#else
+static int rgb3x3_vectorized(const ck_window *w) { (void)w; return 0; }
+#endif
 
 /// What every block kernel needs besides its rows and panel range. `a` and `out` point at the block's
 /// first row; `row_sums` is indexed from that row too.
@@ -292,7 +351,8 @@ static inline void store_chunks(const gemm_q_args *g, __m512i bytes, int row, in
 /// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
 /// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
 __attribute__((target(CK_AVX512_Q ",avx512vnni"), always_inline))
-static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr) {
+static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr,
+                               const narrow16_channels *narrow0, const narrow16_channels *narrow1) {
     const int quads = ck_gemm_q_depth(g->k) / 4;
     const size_t stride = panel_bytes(g->k);
     const uint8_t *ap[MR_VNNI_MAX];
@@ -324,8 +384,7 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
     }
     if (g->narrow) {
         // Four vectors at a time (two rows of two panels, or four rows of one) packed to 64 bytes.
-        narrow16_channels c0 = narrow16_prepare(g->rq, first);
-        narrow16_channels c1 = narrow16_prepare(g->rq, width == 2 ? first + CK_PANEL_WIDTH : first);
+        const narrow16_channels c0 = *narrow0, c1 = *narrow1;
         const int group = 4 / width;
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r += group) {
@@ -366,12 +425,19 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
 __attribute__((target(CK_AVX512_Q ",avx512vnni")))
 static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1) {
     for (int p = panel0; p < panel1; p += 2) {
+        // The narrow epilogue's per-channel constants, once per panel pair rather than once per tile.
+        narrow16_channels narrow[2];
+        if (g->narrow) {
+            narrow[0] = narrow16_prepare(g->rq, p * CK_PANEL_WIDTH);
+            narrow[1] = narrow16_prepare(g->rq, p + 1 < panel1 ? (p + 1) * CK_PANEL_WIDTH : p * CK_PANEL_WIDTH);
+        }
         if (p + 1 < panel1) {
             for (int row = 0; row < rows; row += MR_VNNI)
-                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI);
+                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI, &narrow[0], &narrow[1]);
         } else {
             for (int row = 0; row < rows; row += MR_VNNI_MAX)
-                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX);
+                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX, &narrow[0],
+                            &narrow[1]);
         }
     }
 }
@@ -447,7 +513,11 @@ static inline int conv_q_depth(const ck_window *w) {
 
 static inline int output_pixels(const ck_window *w) { return w->output_height * w->output_width; }
 
-size_t ck_conv_q_scratch_size(const ck_window *w) { return (size_t)TILE_ROWS * conv_q_depth(w); }
+/// Bytes between a tile's gathered rows: rgb3x3 layers always reserve the vector path's layout, whichever
+/// instruction set runs.
+static inline int gathered_row_length(const ck_window *w) { return rgb3x3_shape(w) ? RGB3X3_ROW : conv_q_depth(w); }
+
+size_t ck_conv_q_scratch_size(const ck_window *w) { return (size_t)TILE_ROWS * gathered_row_length(w); }
 
 int ck_conv_q_tile_count(const ck_window *w, int n) {
     return ((output_pixels(w) + TILE_ROWS - 1) / TILE_ROWS) * ((panel_count(n) + TILE_PANELS - 1) / TILE_PANELS);
@@ -483,7 +553,9 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
     // faster than flipping each quad before its broadcast, which then comes from a general register).
     const int in_place = rows_are_input(w) && !is_signed;
     const int copy_rows = rows_are_input(w) && is_signed;
-    gemm_q_args g = {NULL, in_place ? w->channels : depth, NULL, row_sum_factor, k, packed, n, column_terms, rq, NULL,
+    const int vector_rgb = vnni && rgb3x3_vectorized(w);
+    const int row_length = vector_rgb ? RGB3X3_ROW : depth;
+    gemm_q_args g = {NULL, in_place ? w->channels : row_length, NULL, row_sum_factor, k, packed, n, column_terms, rq, NULL,
                      n, 0};
     g.narrow = vnni && narrow;
     int32_t row_sums[TILE_ROWS];
@@ -505,9 +577,16 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
                     for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * depth, depth, avx2);
             } else if (gathered_row0 != row0) {
                 // The tile's im2col rows, gathered once for all its column tiles while they stay in L1.
-                gather_rows((const uint8_t *)input, w, row0, rows, flip, padding, depth, scratch);
+#if defined(__x86_64__)
+                if (vector_rgb)
+                    gather_rows_rgb3x3((const uint8_t *)input, w, row0, rows, flip, padding, scratch);
+                else
+#endif
+                    gather_rows((const uint8_t *)input, w, row0, rows, flip, padding, depth, scratch);
+                // Bytes past k are zero, so whole rows can be summed.
                 if (row_sum_factor != 0)
-                    for (int r = 0; r < rows; r++) row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * depth, depth, avx2);
+                    for (int r = 0; r < rows; r++)
+                        row_sums[r] = (int32_t)byte_sum(scratch + (size_t)r * row_length, row_length, avx2);
             }
         }
         gathered_row0 = row0;

@@ -51,6 +51,7 @@ private let activations: [Quantized.FusedActivation] = [.none, .relu, .relu6]
 private struct Shape {
     var kernel: Int? = nil, stride: Int? = nil, dilation: Int? = nil, same: Bool? = nil
     var inputChannels: Int? = nil
+    var height: Int? = nil, width: Int? = nil
 }
 
 /// One random case: shapes, quantization (per-channel filter scales for int8), reference and optimized.
@@ -60,7 +61,7 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
     let kernel = shape.kernel ?? random.int(1...3) * 2 - 1
     let stride = shape.stride ?? random.int(1...2), dilation = shape.dilation ?? (random.int(0...4) == 0 ? 2 : 1)
     let same = shape.same ?? (random.int(0...1) == 0)
-    let height = random.int(1...15), width = random.int(1...15), inC = shape.inputChannels ?? random.int(1...40)
+    let height = shape.height ?? random.int(1...15), width = shape.width ?? random.int(1...15), inC = shape.inputChannels ?? random.int(1...40)
     let outC = depthwise ? inC : random.int(1...50)
     let fh = kernel, fw = random.int(0...3) == 0 && !depthwise && shape.kernel == nil ? 1 : kernel
     let kind: Quantized.ConvolutionKind = depthwise ? .depthwise(depthMultiplier: 1) : .regular
@@ -174,6 +175,19 @@ private func check<T: Quantized.Element>(_: T.Type, depthwise: Bool, extreme: Bo
             let wide = Shape(kernel: 3, inputChannels: random.int(32...100))
             try check(Int8.self, depthwise: true, extreme: round % 2 == 1, shape: wide, random: &random)
             try check(UInt8.self, depthwise: true, extreme: round % 2 == 1, shape: wide, random: &random)
+        }
+    }
+
+    /// 3x3 windows over 3 channels (every model's first layer): the AVX-512 path builds two horizontally
+    /// adjacent pixels' rows at once and falls back per pixel at the borders, at odd output widths (pairs
+    /// that would span two output rows) and at tile ends; sizes up to 41 give several 48-pixel tiles.
+    @Test func optimizedThreeChannelConvolutionsEqualReference() throws {
+        var random = SeededRandom(state: 53)
+        for round in 0..<16 {
+            let rgb = Shape(kernel: 3, stride: round % 4 == 0 ? 1 : 2, dilation: 1, same: round % 4 != 3,
+                            inputChannels: 3, height: random.int(3...41), width: random.int(3...41))
+            try check(Int8.self, depthwise: false, extreme: round % 2 == 1, shape: rgb, random: &random)
+            try check(UInt8.self, depthwise: false, extreme: round % 2 == 1, shape: rgb, random: &random)
         }
     }
 
