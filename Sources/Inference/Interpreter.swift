@@ -101,6 +101,8 @@ public final class Interpreter {
     private let kernels: [OperatorDispatch.Kernel]
     /// The operator name of each kernel `invoke()` runs, in order (for profiling).
     public let kernelOperatorNames: [String]
+    /// The model's operator indices each kernel runs (several for a fused chain), as `inspect` lists them.
+    public let kernelOperatorIndices: [[Int]]
     /// The chains the graph has (positions in the runtime operator list), fused or not.
     let convolutionChains: [ConvolutionChain]
 
@@ -136,6 +138,7 @@ public final class Interpreter {
         }
         var kernels: [OperatorDispatch.Kernel] = []
         var kernelOperatorNames: [String] = []
+        var kernelOperatorIndices: [[Int]] = []
         var problems: [String] = []
         var bindings: [OperatorBinding?] = []
         for opIndex in plan.runtimeOperators {
@@ -171,6 +174,7 @@ public final class Interpreter {
                 threads: options.threads) {
                 kernels.append(fused)
                 kernelOperatorNames.append(chain.name)
+                kernelOperatorIndices.append(chain.positions.compactMap { bindings[$0]?.op.index })
                 position = chain.positions.upperBound
                 continue
             }
@@ -178,6 +182,7 @@ public final class Interpreter {
                 kernels.append(try OperatorDispatch.kernel(for: binding, threads: options.threads,
                                                            optimized: options.kernels == .optimized))
                 kernelOperatorNames.append(binding.name)
+                kernelOperatorIndices.append([binding.op.index])
             } catch let error as KernelError {
                 problems.append("operator \(binding.op.index) (\(binding.name)): \(error.message)")
             }
@@ -190,6 +195,7 @@ public final class Interpreter {
         }
         self.kernels = kernels
         self.kernelOperatorNames = kernelOperatorNames
+        self.kernelOperatorIndices = kernelOperatorIndices
         convolutionChains = chains
 
         func info(_ i: Int) -> TensorInfo {

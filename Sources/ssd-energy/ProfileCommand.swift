@@ -75,9 +75,9 @@ struct ProfileCommand: ParsableCommand {
             byType[name, default: (0, 0)].count += 1
         }
         let energy = try measureEnergy(interpreter: interpreter, types: Array(byType.keys))
-        print("\nper operator type:")
+        print("\nper operator type (a fused chain counts as one kernel of its joined type):")
         for (name, entry) in byType.sorted(by: { $0.value.ms > $1.value.ms }) {
-            var line = "  " + padded(name, 30) + String(format: " %3d ops %9.3f ms %5.1f%%", entry.count, entry.ms,
+            var line = "  " + padded(name, 34) + String(format: " %3d kernels %9.3f ms %5.1f%%", entry.count, entry.ms,
                                                         total > 0 ? 100 * entry.ms / total : 0)
             if case let .measured(joules) = energy, let j = joules[name] {
                 line += String(format: "  %9.3f mJ per inference", j * 1000)
@@ -86,9 +86,11 @@ struct ProfileCommand: ParsableCommand {
         }
         if case let .unavailable(reason) = energy { print("energy per operator type: unavailable (\(reason))") }
 
-        print("\nslowest \(min(top, names.count)) operators:")
+        print("\nslowest \(min(top, names.count)) kernels (operator indices as `inspect` lists them):")
         for i in perInference.indices.sorted(by: { perInference[$0] > perInference[$1] }).prefix(top) {
-            print(String(format: "  #%-4d ", i) + padded(names[i], 30) + String(format: " %9.3f ms", perInference[i]))
+            let operators = interpreter.kernelOperatorIndices[i]
+            let label = operators.count > 1 ? "ops \(operators.first!)-\(operators.last!)" : "op \(operators.first ?? i)"
+            print("  " + padded(label, 10) + padded(names[i], 34) + String(format: " %9.3f ms", perInference[i]))
         }
     }
 

@@ -18,3 +18,18 @@ import TFLiteModel
     #expect(interpreter.convolutionChains.first?.name == "DEPTHWISE_CONV_2D+CONV_2D")
     #expect(interpreter.convolutionChains.dropFirst().first?.name == "CONV_2D+DEPTHWISE_CONV_2D+CONV_2D")
 }
+
+/// Each kernel names the operators it runs: all of them once, in order, a fused chain's together.
+@Test func kernelsNameTheOperatorsTheyRun() throws {
+    for threads in [1, 2] {
+        let interpreter = try Interpreter(model: try SharedModels.load(SharedModels.person("int8")),
+                                          options: .init(threads: threads))
+        let runtime = interpreter.kernelOperatorIndices.flatMap { $0 }
+        #expect(runtime == runtime.sorted() && Set(runtime).count == runtime.count)
+        #expect(runtime.count == interpreter.operatorCounts.runtime)
+        for (names, operators) in zip(interpreter.kernelOperatorNames, interpreter.kernelOperatorIndices) {
+            #expect(names.split(separator: "+").count == operators.count, "\(names) runs \(operators)")
+        }
+        #expect(interpreter.kernelOperatorIndices.contains { $0.count == 3 }, "no chain was fused")
+    }
+}
