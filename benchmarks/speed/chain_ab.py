@@ -2,7 +2,7 @@
 """Fused convolution chains against the same operators run one by one, in ONE binary: `profile` and
 `profile --unfused` alternate, each kernel's time is the minimum over rounds of its per-run mean (load from
 other processes only ever adds time), and each fused kernel is compared with the sum of the operators it
-replaces (a "+"-joined kernel name covers that many consecutive operators).
+replaces (the profile names the operator indices each kernel runs: "op 7", or "ops 3-5" for a chain).
 
     python3 benchmarks/speed/chain_ab.py .build/release/ssd-energy --model M.tflite [--threads 1] [--rounds 5]
 """
@@ -14,7 +14,7 @@ p.add_argument("--model", required=True); p.add_argument("--threads", type=int, 
 p.add_argument("--rounds", type=int, default=5); p.add_argument("--iterations", type=int, default=20)
 a = p.parse_args()
 
-line = re.compile(r"^\s+#(\d+)\s+(\S+)\s+([\d.]+) ms")
+line = re.compile(r"^\s+ops? (\d+)(?:-(\d+))?\s+(\S+)\s+([\d.]+) ms")
 best = {"fused": {}, "unfused": {}}
 names = {"fused": {}, "unfused": {}}
 for _ in range(a.rounds):
@@ -26,26 +26,23 @@ for _ in range(a.rounds):
         for text in out.splitlines():
             m = line.match(text)
             if m:
-                k, name, ms = int(m.group(1)), m.group(2), float(m.group(3))
-                names[mode][k] = name
+                k, last, name, ms = int(m.group(1)), int(m.group(2) or m.group(1)), m.group(3), float(m.group(4))
+                names[mode][k] = (name, last)
                 best[mode][k] = min(best[mode].get(k, ms), ms)
 
-position = 0
 fused_total = unfused_total = 0.0
 other_fused = other_unfused = 0.0
-print(f"{'kernel':>6} {'operators':>10} {'name':34} {'fused ms':>9} {'unfused ms':>10} {'ratio':>6}")
+print(f"{'operators':>10} {'name':34} {'fused ms':>9} {'unfused ms':>10} {'ratio':>6}")
 for k in sorted(names["fused"]):
-    name = names["fused"][k]
-    count = len(name.split("+"))
-    unfused = sum(best["unfused"][op] for op in range(position, position + count))
+    name, last = names["fused"][k]
+    unfused = sum(best["unfused"][op] for op in range(k, last + 1) if op in best["unfused"])
     fused = best["fused"][k]
-    if count > 1:
-        print(f"#{k:<5} {position:>4}-{position + count - 1:<5} {name:34} {fused:9.3f} {unfused:10.3f} {fused / unfused:6.2f}")
+    if last > k:
+        print(f"{k:>4}-{last:<5} {name:34} {fused:9.3f} {unfused:10.3f} {fused / unfused:6.2f}")
         fused_total += fused
         unfused_total += unfused
     else:
         other_fused += fused
         other_unfused += unfused
-    position += count
 print(f"chains: fused {fused_total:.3f} ms, unfused {unfused_total:.3f} ms, ratio {fused_total / unfused_total:.3f}")
 print(f"other operators: {other_fused:.3f} ms (fused run), {other_unfused:.3f} ms (unfused run)")

@@ -14,7 +14,9 @@ p.add_argument("--rounds", type=int, default=7); p.add_argument("--iterations", 
 p.add_argument("--show", type=int, default=10, help="operators to list at each end (most faster, most slower)")
 a = p.parse_args()
 
-line = re.compile(r"^\s+#(\d+)\s+(\S+)\s+([\d.]+) ms")
+# "op 7" / "ops 3-5" (a fused chain, keyed by its first operator); binaries before the fourth session
+# printed "#7" with the kernel's position instead. Compare binaries that fuse the same chains (or --unfused).
+line = re.compile(r"^\s+(?:#|ops? )(\d+)(?:-\d+)?\s+(\S+)\s+([\d.]+) ms")
 best = {a.old: {}, a.new: {}}
 types = {}
 for _ in range(a.rounds):
@@ -39,6 +41,6 @@ for op in by_change[:a.show] + [o for o in by_change[-a.show:] if o not in by_ch
 for kind in sorted(set(types.values())):
     o = sum(best[a.old][op] for op in ops if types[op] == kind)
     n = sum(best[a.new][op] for op in ops if types[op] == kind)
-    print(f"  {kind:<26} old {o:7.3f} ms  new {n:7.3f} ms  x{n / o:.3f}")
+    print(f"  {kind:<26} old {o:7.3f} ms  new {n:7.3f} ms  " + (f"x{n / o:.3f}" if o > 0 else "-"))
 o, n = sum(best[a.old][op] for op in ops), sum(best[a.new][op] for op in ops)
 print(f"  all operators              old {o:7.3f} ms  new {n:7.3f} ms  x{n / o:.3f}")
