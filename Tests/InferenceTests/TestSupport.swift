@@ -1,6 +1,7 @@
 import Foundation
 import DataLocation
 import TFLiteModel
+import Inference
 
 /// Fixtures committed beside the tests (Fixtures/make_fixtures.py writes them from LiteRT).
 enum Fixtures {
@@ -24,5 +25,21 @@ enum SharedModels {
 
     static func person(_ precision: String) -> String {
         "models/ssdlite_mobilenet_v2_person/ssdlite_mobilenet_v2_person_\(precision).tflite"
+    }
+}
+
+extension WindowGeometry {
+    /// One image's geometry with the same stride and dilation along both axes; output size and padding
+    /// as TFLite computes them (WindowGeometry.outputSizeAndPadding).
+    static func image(height: Int, width: Int, filterHeight: Int, filterWidth: Int, stride: Int, dilation: Int,
+                      same: Bool) -> WindowGeometry {
+        let rows = outputSizeAndPadding(inputSize: height, filterSize: filterHeight, stride: stride,
+                                        dilation: dilation, same: same)
+        let columns = outputSizeAndPadding(inputSize: width, filterSize: filterWidth, stride: stride,
+                                           dilation: dilation, same: same)
+        return WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: rows.outputSize,
+                              outputWidth: columns.outputSize, filterHeight: filterHeight, filterWidth: filterWidth,
+                              strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
+                              dilationWidth: dilation, padTop: rows.padBefore, padLeft: columns.padBefore)
     }
 }

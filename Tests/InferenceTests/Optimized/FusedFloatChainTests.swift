@@ -23,14 +23,8 @@ private struct ChainCase: CustomStringConvertible {
     }
 
     var depthwiseGeometry: WindowGeometry {
-        let rows = WindowGeometry.outputSizeAndPadding(inputSize: height, filterSize: kernel, stride: stride,
-                                                       dilation: dilation, same: same)
-        let columns = WindowGeometry.outputSizeAndPadding(inputSize: width, filterSize: kernel, stride: stride,
-                                                          dilation: dilation, same: same)
-        return WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: rows.outputSize,
-                              outputWidth: columns.outputSize, filterHeight: kernel, filterWidth: kernel,
-                              strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
-                              dilationWidth: dilation, padTop: rows.padBefore, padLeft: columns.padBefore)
+        .image(height: height, width: width, filterHeight: kernel, filterWidth: kernel, stride: stride, dilation: dilation,
+               same: same)
     }
 
     static func pointwise(height: Int, width: Int) -> WindowGeometry {

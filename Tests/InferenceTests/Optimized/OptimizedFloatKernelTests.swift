@@ -23,14 +23,8 @@ private struct ConvCase: CustomStringConvertible {
     }
 
     func geometry() -> WindowGeometry {
-        let rows = WindowGeometry.outputSizeAndPadding(inputSize: height, filterSize: filterHeight, stride: stride,
-                                                       dilation: dilation, same: same)
-        let columns = WindowGeometry.outputSizeAndPadding(inputSize: width, filterSize: filterWidth, stride: stride,
-                                                          dilation: dilation, same: same)
-        return WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: rows.outputSize,
-                              outputWidth: columns.outputSize, filterHeight: filterHeight, filterWidth: filterWidth,
-                              strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
-                              dilationWidth: dilation, padTop: rows.padBefore, padLeft: columns.padBefore)
+        .image(height: height, width: width, filterHeight: filterHeight, filterWidth: filterWidth, stride: stride, dilation: dilation,
+               same: same)
     }
 }
 
