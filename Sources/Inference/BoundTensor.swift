@@ -12,6 +12,12 @@ struct BoundTensor {
     let holdsFloat16Weights: Bool
 
     var elementCount: Int { shape.reduce(1, *) }
+    var byteCount: Int { elementCount * (type.byteSize ?? 0) }
+    /// Whether the two tensors' bytes overlap (the memory planner reuses dead tensors' bytes).
+    func sharesBytes(with other: BoundTensor) -> Bool {
+        let (start, otherStart) = (UInt(bitPattern: data), UInt(bitPattern: other.data))
+        return start < otherStart + UInt(other.byteCount) && otherStart < start + UInt(byteCount)
+    }
     var float: UnsafeMutablePointer<Float> { data.assumingMemoryBound(to: Float.self) }
     var float16: UnsafeMutablePointer<Float16> { data.assumingMemoryBound(to: Float16.self) }
 }

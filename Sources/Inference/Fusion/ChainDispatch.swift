@@ -8,7 +8,11 @@ extension OperatorDispatch {
     }
 
     static func fusedChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? {
-        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil else { return nil }
+        // A fused chain writes output rows while input rows, possibly on another thread, are still to be
+        // read. ExecutionPlan keeps a chain's input alive to the chain's end so the two never share bytes;
+        // should a plan ever break that, the chain runs unfused.
+        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
+              let y = (chain.project ?? chain.depthwise).outputs.first, !x.sharesBytes(with: y) else { return nil }
         switch x.type {
         case .float32: return fusedFloatChainKernel(chain, threads: threads)
         case .int8, .uint8: return fusedQuantizedChainKernel(chain, threads: threads)

@@ -19,19 +19,9 @@ extension OperatorDispatch {
         }
         guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
               let y = (chain.project ?? chain.depthwise).outputs.first,
-              !overlaps(x, y),
               let fused = OptimizedFloatKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
                                                            threads: threads) else { return nil }
         return { fused.run(input: x.float, output: y.float) }
-    }
-
-    /// Fused, output rows are written while other input rows, possibly on another thread, are still to
-    /// be read: the two must not share bytes. ExecutionPlan keeps a depthwise chain's input alive to the
-    /// chain's end for this (operator by operator the planner may give the output the input's bytes);
-    /// checked again here rather than trusted.
-    private static func overlaps(_ a: BoundTensor, _ b: BoundTensor) -> Bool {
-        let aStart = UInt(bitPattern: a.data), bStart = UInt(bitPattern: b.data)
-        return aStart < bStart + UInt(b.elementCount * 4) && bStart < aStart + UInt(a.elementCount * 4)
     }
 }
 

@@ -21,19 +21,10 @@ extension OperatorDispatch {
         }
         guard let input = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
               let output = (chain.project ?? chain.depthwise).outputs.first,
-              // Bands write output rows while later input rows are still to be read.
-              !sharesBytes(input, output),
               let fused = OptimizedQuantizedKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
                                                                threads: threads) else { return nil }
         return { fused.run(input: input.data, output: output.data) }
     }
-}
-
-/// Whether two tensors' bytes overlap. ExecutionPlan keeps a chain's input alive until the chain's last
-/// operator, so its output never takes those bytes; should a plan ever do so, the chain runs unfused.
-private func sharesBytes(_ a: BoundTensor, _ b: BoundTensor) -> Bool {
-    let (aStart, bStart) = (UInt(bitPattern: a.data), UInt(bitPattern: b.data))
-    return aStart < bStart + UInt(b.elementCount) && bStart < aStart + UInt(a.elementCount)
 }
 
 extension OptimizedQuantizedKernels {
