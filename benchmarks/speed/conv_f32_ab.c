@@ -4,13 +4,15 @@
 // shape the ratio new/old of the minimum times and the median of the ratios of each round's adjacent pair
 // of runs, and the totals weighted by how often each shape occurs in the model. Build and run from the
 // repository root with benchmarks/speed/conv_f32_ab.sh [REV|DIR] [portable|avx2|avx512] [rounds]
-// [conv|dw|first] (it compiles the old kernel sources with old_prefix.h, which renames their public symbols).
+// [conv|dw|first] (it compiles the old kernel sources with old_prefix.h, which renames their public symbols);
+// CONV_BENCH_WARM=1 leaves each layer's data in cache between runs (person_f32_layers.h).
 // Compiled with clang like the package: gcc ignores the `#pragma clang loop unroll` the kernels rely on.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "CKernels.h"
+#include "person_f32_layers.h"
 
 // The committed kernels, compiled with old_prefix.h.
 size_t old_ck_packed_f32_count(int n, int k);
@@ -24,45 +26,6 @@ void old_ck_conv_f32(const float *input, const ck_window *w, const float *packed
 void old_ck_depthwise_f32(const float *input, const ck_window *w, const float *filter, const float *bias,
                           float *output, float lo, float hi, int row_begin, int row_end, ck_isa isa);
 
-typedef struct { int count, h, w, c, oh, ow, oc, f, stride, depthwise; } shape;
-
-// count, input h w c, output h w c, filter size, stride, depthwise (from `ssd-energy inspect`).
-static const shape shapes[] = {
-    {1, 300, 300, 3, 150, 150, 32, 3, 2, 0},
-    {1, 150, 150, 32, 150, 150, 16, 1, 1, 0}, {1, 150, 150, 16, 150, 150, 96, 1, 1, 0},
-    {1, 75, 75, 96, 75, 75, 24, 1, 1, 0}, {2, 75, 75, 24, 75, 75, 144, 1, 1, 0},
-    {1, 75, 75, 144, 75, 75, 24, 1, 1, 0}, {1, 38, 38, 144, 38, 38, 32, 1, 1, 0},
-    {3, 38, 38, 32, 38, 38, 192, 1, 1, 0}, {2, 38, 38, 192, 38, 38, 32, 1, 1, 0},
-    {1, 19, 19, 192, 19, 19, 64, 1, 1, 0}, {4, 19, 19, 64, 19, 19, 384, 1, 1, 0},
-    {3, 19, 19, 384, 19, 19, 64, 1, 1, 0}, {1, 19, 19, 384, 19, 19, 96, 1, 1, 0},
-    {3, 19, 19, 96, 19, 19, 576, 1, 1, 0}, {2, 19, 19, 576, 19, 19, 96, 1, 1, 0},
-    {1, 19, 19, 576, 19, 19, 12, 1, 1, 0}, {1, 19, 19, 576, 19, 19, 6, 1, 1, 0},
-    {1, 10, 10, 576, 10, 10, 160, 1, 1, 0}, {3, 10, 10, 160, 10, 10, 960, 1, 1, 0},
-    {2, 10, 10, 960, 10, 10, 160, 1, 1, 0}, {1, 10, 10, 960, 10, 10, 320, 1, 1, 0},
-    {1, 10, 10, 320, 10, 10, 1280, 1, 1, 0}, {1, 10, 10, 1280, 10, 10, 256, 1, 1, 0},
-    {1, 10, 10, 1280, 10, 10, 24, 1, 1, 0}, {1, 10, 10, 1280, 10, 10, 12, 1, 1, 0},
-    {1, 5, 5, 256, 5, 5, 512, 1, 1, 0}, {1, 5, 5, 512, 5, 5, 128, 1, 1, 0},
-    {1, 5, 5, 512, 5, 5, 24, 1, 1, 0}, {1, 5, 5, 512, 5, 5, 12, 1, 1, 0},
-    {1, 150, 150, 32, 150, 150, 32, 3, 1, 1}, {1, 150, 150, 96, 75, 75, 96, 3, 2, 1},
-    {1, 75, 75, 144, 75, 75, 144, 3, 1, 1}, {1, 75, 75, 144, 38, 38, 144, 3, 2, 1},
-    {2, 38, 38, 192, 38, 38, 192, 3, 1, 1}, {1, 38, 38, 192, 19, 19, 192, 3, 2, 1},
-    {4, 19, 19, 384, 19, 19, 384, 3, 1, 1}, {4, 19, 19, 576, 19, 19, 576, 3, 1, 1},
-    {1, 19, 19, 576, 10, 10, 576, 3, 2, 1}, {3, 10, 10, 960, 10, 10, 960, 3, 1, 1},
-    {2, 10, 10, 1280, 10, 10, 1280, 3, 1, 1}, {1, 10, 10, 256, 5, 5, 256, 3, 2, 1},
-    {2, 5, 5, 512, 5, 5, 512, 3, 1, 1},
-};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static float *random_floats(size_t n) {
-    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    for (size_t i = 0; i < n; i++) p[i] = (float)rand() / (float)RAND_MAX - 0.5f;
-    return p;
-}
 
 // One run of the old (new = 0) or new version on a shape.
 static void run_version(int new, const shape *sh, const ck_window *w, const float *input, const float *filter,
@@ -97,19 +60,12 @@ int main(int argc, char **argv) {
     const char *only = argc > 3 ? argv[3] : "";
     printf("isa %s, min of %d alternating rounds; ratio new/old\n", ck_isa_name(isa), rounds);
     double total_old[2] = {0, 0}, total_new[2] = {0, 0};
-    // Before each run 8 MB of other memory is read, so that, as in the model, a layer's weights and input
-    // come from the shared L3 cache rather than the core's L2.
-    const size_t evict_count = (8u << 20) / sizeof(float);
-    float *evict = random_floats(evict_count);
-    volatile float evict_sum = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         const shape *sh = &shapes[s];
         if ((!strcmp(only, "conv") && sh->depthwise) || (!strcmp(only, "dw") && !sh->depthwise)
             || (!strcmp(only, "first") && s != 0))
             continue;
-        int pad = (sh->f - 1) / 2;
-        if (sh->stride == 2) pad = ((sh->oh - 1) * 2 + sh->f - sh->h) / 2;  // SAME: extra row goes bottom
-        ck_window w = {sh->h, sh->w, sh->c, sh->oh, sh->ow, sh->f, sh->f, sh->stride, sh->stride, 1, 1, pad, pad};
+        ck_window w = layer_window(sh);
         int m = sh->oh * sh->ow, k = sh->f * sh->f * sh->c;
         size_t out_count = (size_t)m * sh->oc;
         float *input = random_floats((size_t)sh->h * sh->w * sh->c);
@@ -131,7 +87,7 @@ int main(int argc, char **argv) {
         for (int r = 0; r < 2 * rounds; r++) {
             // Which version goes first alternates between rounds, so neither always follows the other.
             int new = (r & 1) ^ ((r >> 1) & 1);
-            for (size_t i = 0; i < evict_count; i += 16) evict_sum += evict[i];
+            evict_caches();
             double t0 = now();
             run_version(new, sh, &w, input, filter, bias, new ? packed_new : packed_old,
                         new ? scratch_new : scratch_old, out_new, isa);
@@ -162,7 +118,6 @@ int main(int argc, char **argv) {
         free(input); free(out_old); free(out_new); free(filter); free(bias);
         free(packed_old); free(packed_new); free(scratch_old); free(scratch_new);
     }
-    free(evict);
     for (int d = 0; d < 2; d++)
         if (total_old[d] > 0)
             printf("total %s: old %.3f ms new %.3f ms new/old %.3f\n", d ? "depthwise" : "conv", total_old[d] * 1e3,

@@ -1,7 +1,8 @@
 // Micro-benchmark of the float convolution kernels of Sources/CKernels on the convolution shapes of
 // ssdlite_mobilenet_v2_person (1 thread, best of N runs per shape, so noise from other processes only
 // ever makes a shape look slower). Before each run the bench reads 8 MB of other memory, so that, as in
-// the model, a layer's weights and input come from the shared L3 cache rather than the core's L2. Build with
+// the model, a layer's weights and input come from the shared L3 cache rather than the core's L2 (not with
+// CONV_BENCH_WARM=1: see person_f32_layers.h). Build with
 // clang, as the package is (gcc ignores the kernels' `#pragma clang loop unroll` and runs them at half
 // speed), and run; to compare two versions of the kernels use conv_f32_ab.sh instead:
 //   clang -O2 -I Sources/CKernels/include Sources/CKernels/{cpu_features,gemm_f32,im2col_f32,depthwise_f32}.c \
@@ -11,46 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "CKernels.h"
-
-typedef struct { int count, h, w, c, oh, ow, oc, f, stride, depthwise; } shape;
-
-// count, input h w c, output h w c, filter size, stride, depthwise (from `ssd-energy inspect`).
-static const shape shapes[] = {
-    {1, 300, 300, 3, 150, 150, 32, 3, 2, 0},
-    {1, 150, 150, 32, 150, 150, 16, 1, 1, 0}, {1, 150, 150, 16, 150, 150, 96, 1, 1, 0},
-    {1, 75, 75, 96, 75, 75, 24, 1, 1, 0}, {2, 75, 75, 24, 75, 75, 144, 1, 1, 0},
-    {1, 75, 75, 144, 75, 75, 24, 1, 1, 0}, {1, 38, 38, 144, 38, 38, 32, 1, 1, 0},
-    {3, 38, 38, 32, 38, 38, 192, 1, 1, 0}, {2, 38, 38, 192, 38, 38, 32, 1, 1, 0},
-    {1, 19, 19, 192, 19, 19, 64, 1, 1, 0}, {4, 19, 19, 64, 19, 19, 384, 1, 1, 0},
-    {3, 19, 19, 384, 19, 19, 64, 1, 1, 0}, {1, 19, 19, 384, 19, 19, 96, 1, 1, 0},
-    {3, 19, 19, 96, 19, 19, 576, 1, 1, 0}, {2, 19, 19, 576, 19, 19, 96, 1, 1, 0},
-    {1, 19, 19, 576, 19, 19, 12, 1, 1, 0}, {1, 19, 19, 576, 19, 19, 6, 1, 1, 0},
-    {1, 10, 10, 576, 10, 10, 160, 1, 1, 0}, {3, 10, 10, 160, 10, 10, 960, 1, 1, 0},
-    {2, 10, 10, 960, 10, 10, 160, 1, 1, 0}, {1, 10, 10, 960, 10, 10, 320, 1, 1, 0},
-    {1, 10, 10, 320, 10, 10, 1280, 1, 1, 0}, {1, 10, 10, 1280, 10, 10, 256, 1, 1, 0},
-    {1, 10, 10, 1280, 10, 10, 24, 1, 1, 0}, {1, 10, 10, 1280, 10, 10, 12, 1, 1, 0},
-    {1, 5, 5, 256, 5, 5, 512, 1, 1, 0}, {1, 5, 5, 512, 5, 5, 128, 1, 1, 0},
-    {1, 5, 5, 512, 5, 5, 24, 1, 1, 0}, {1, 5, 5, 512, 5, 5, 12, 1, 1, 0},
-    {1, 150, 150, 32, 150, 150, 32, 3, 1, 1}, {1, 150, 150, 96, 75, 75, 96, 3, 2, 1},
-    {1, 75, 75, 144, 75, 75, 144, 3, 1, 1}, {1, 75, 75, 144, 38, 38, 144, 3, 2, 1},
-    {2, 38, 38, 192, 38, 38, 192, 3, 1, 1}, {1, 38, 38, 192, 19, 19, 192, 3, 2, 1},
-    {4, 19, 19, 384, 19, 19, 384, 3, 1, 1}, {4, 19, 19, 576, 19, 19, 576, 3, 1, 1},
-    {1, 19, 19, 576, 10, 10, 576, 3, 2, 1}, {3, 10, 10, 960, 10, 10, 960, 3, 1, 1},
-    {2, 10, 10, 1280, 10, 10, 1280, 3, 1, 1}, {1, 10, 10, 256, 5, 5, 256, 3, 2, 1},
-    {2, 5, 5, 512, 5, 5, 512, 3, 1, 1},
-};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static float *random_floats(size_t n) {
-    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    for (size_t i = 0; i < n; i++) p[i] = (float)rand() / RAND_MAX - 0.5f;
-    return p;
-}
+#include "person_f32_layers.h"
 
 int main(int argc, char **argv) {
     if (argc > 1) ck_force_isa(!strcmp(argv[1], "portable") ? CK_ISA_PORTABLE
@@ -58,14 +20,9 @@ int main(int argc, char **argv) {
     int runs = argc > 2 ? atoi(argv[2]) : 15;
     printf("isa %s, best of %d runs\n", ck_isa_name(ck_active_isa()), runs);
     double total_conv = 0, total_depthwise = 0;
-    const size_t evict_count = (8u << 20) / sizeof(float);
-    float *evict = random_floats(evict_count);
-    volatile float evict_sum = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         const shape *sh = &shapes[s];
-        int pad = (sh->f - 1) / 2;
-        if (sh->stride == 2) pad = ((sh->oh - 1) * 2 + sh->f - sh->h) / 2;  // SAME: extra row goes bottom
-        ck_window w = {sh->h, sh->w, sh->c, sh->oh, sh->ow, sh->f, sh->f, sh->stride, sh->stride, 1, 1, pad, pad};
+        ck_window w = layer_window(sh);
         int m = sh->oh * sh->ow, k = sh->f * sh->f * sh->c;
         float *input = random_floats((size_t)sh->h * sh->w * sh->c);
         float *output = random_floats((size_t)m * sh->oc);
@@ -78,7 +35,7 @@ int main(int argc, char **argv) {
         }
         double best = 1e9;
         for (int r = 0; r < runs; r++) {
-            for (size_t i = 0; i < evict_count; i++) evict_sum += evict[i];
+            evict_caches();
             double t0 = now();
             if (sh->depthwise) {
                 ck_depthwise_f32(input, &w, filter, bias, output, 0.0f, 6.0f, 0, sh->oh, ck_active_isa());
@@ -96,7 +53,6 @@ int main(int argc, char **argv) {
         *(sh->depthwise ? &total_depthwise : &total_conv) += best * sh->count;
         free(input); free(output); free(filter); free(bias); free(packed); free(columns);
     }
-    free(evict);
     printf("total: conv %.3f ms, depthwise %.3f ms\n", total_conv * 1e3, total_depthwise * 1e3);
     return 0;
 }
