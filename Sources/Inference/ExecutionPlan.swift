@@ -26,14 +26,18 @@ struct ExecutionPlan {
         var byteCount: Int { shape.reduce(1, *) * (type.byteSize ?? 0) }
     }
 
-    let tensors: [TensorState]
+    private(set) var tensors: [TensorState]
     /// Operators that run at each invocation, in order.
     let runtimeOperators: [Int]
     /// Operators evaluated once while planning.
     let foldedOperators: [Int]
-    let arenaBytes: Int
+    private(set) var arenaBytes: Int
     let memory: TensorMemory
-
+    /// The non-constant tensors each runtime operator reads or writes, by position in `runtimeOperators`.
+    private let activationsOfOperator: [[Int]]
+    /// Graph inputs and outputs that are not constant: they live for the whole invocation.
+    private let graphEnds: [Int]
+    private let maxArenaBytes: Int
 
     struct Failure: Error {
         let message: String
@@ -191,32 +195,75 @@ struct ExecutionPlan {
             }
         }
 
-        // Lifetimes of activations in runtime-operator steps. Graph inputs and outputs live for the whole
-        // invocation, so an input set once can be invoked repeatedly and outputs stay readable.
-        let steps = runtime.count
-        var first: [Int: Int] = [:], last: [Int: Int] = [:]
-        func touch(_ i: Int, _ step: Int) {
-            first[i] = min(first[i] ?? step, step)
-            last[i] = max(last[i] ?? step, step)
-        }
-        for i in graph.inputs + graph.outputs where !isConstant(tensors[i]) {
-            touch(i, 0)
-            touch(i, max(steps - 1, 0))
-        }
-        for (step, opIndex) in runtime.enumerated() {
+        self.tensors = tensors
+        self.runtimeOperators = runtime
+        self.foldedOperators = folded
+        self.arenaBytes = 0
+        self.memory = memory
+        self.maxArenaBytes = maxArenaBytes
+        activationsOfOperator = runtime.map { opIndex in
             let op = graph.operators[opIndex]
-            for i in op.inputs + op.outputs where i >= 0 && !isConstant(tensors[i]) { touch(i, step) }
+            return (op.inputs + op.outputs).filter { $0 >= 0 && !isConstant(tensors[$0]) }
         }
-        // A fused chain (ConvolutionChain: [1x1] -> depthwise -> [1x1]) writes its output while still
-        // reading its input, so the input must not share bytes with the output: the input of a depthwise
-        // convolution, and that of the operator before it, live until the operator after it (if any).
-        for (step, opIndex) in runtime.enumerated()
-            where model.code(of: graph.operators[opIndex]).name == "DEPTHWISE_CONV_2D" {
-            let depthwiseInputs = graph.operators[opIndex].inputs.prefix(1).filter { $0 >= 0 }
-            let before = step > 0 ? graph.operators[runtime[step - 1]].inputs.prefix(1).filter { $0 >= 0 } : []
-            for i in depthwiseInputs + before where !isConstant(tensors[i]) { touch(i, min(step + 1, steps - 1)) }
+        graphEnds = (graph.inputs + graph.outputs).filter { !isConstant(tensors[$0]) }
+        try placeActivations(fusing: [])
+    }
+
+    /// Activations (tensors some runtime operator reads or writes, not constant) without arena bytes: after
+    /// `placeActivations(fusing:)`, those only a fused kernel's own operators touch.
+    var activationsOutsideArena: [Int] {
+        Set(activationsOfOperator.joined()).filter { i in
+            if case .none = tensors[i].storage { return true }
+            return false
+        }.sorted()
+    }
+
+    /// Lays the activations out in the arena for kernels that each run one runtime operator, except the
+    /// `fusing` ranges of positions in `runtimeOperators`, each run by one kernel (a fused chain). Such a
+    /// kernel reads its input while it writes its output, so both live for its whole step and never
+    /// share bytes; the tensors only its own operators touch stay in the kernel's scratch and get no
+    /// arena bytes at all (`.none`). Called again, it replaces the previous layout.
+    mutating func placeActivations(fusing spans: [ClosedRange<Int>]) throws {
+        // The kernel step of each runtime operator.
+        var stepOf = [Int](repeating: 0, count: runtimeOperators.count)
+        var spanOf = [Int?](repeating: nil, count: runtimeOperators.count)
+        for (n, span) in spans.enumerated() {
+            precondition(span.lowerBound >= 0 && span.upperBound < runtimeOperators.count, "span inside the operators")
+            for position in span {
+                precondition(spanOf[position] == nil, "fused spans do not overlap")
+                spanOf[position] = n
+            }
         }
-        let requests = first.keys.sorted().map {
+        var steps = 0
+        for position in stepOf.indices {
+            if position > 0, let span = spanOf[position], spanOf[position - 1] == span {
+                stepOf[position] = steps - 1
+            } else {
+                stepOf[position] = steps
+                steps += 1
+            }
+        }
+        // Lifetimes in kernel steps; a tensor touched only inside one span is that kernel's own.
+        var first: [Int: Int] = [:], last: [Int: Int] = [:]
+        var insideSpan: [Int: Int] = [:], outsideSpans = Set(graphEnds)
+        for (position, activations) in activationsOfOperator.enumerated() {
+            for i in activations {
+                first[i] = min(first[i] ?? stepOf[position], stepOf[position])
+                last[i] = max(last[i] ?? stepOf[position], stepOf[position])
+                if let span = spanOf[position], insideSpan[i, default: span] == span {
+                    insideSpan[i] = span
+                } else {
+                    outsideSpans.insert(i)
+                }
+            }
+        }
+        // Graph inputs and outputs live for the whole invocation, so an input set once can be invoked
+        // repeatedly and outputs stay readable.
+        for i in graphEnds {
+            first[i] = 0
+            last[i] = max(steps - 1, 0)
+        }
+        let requests = first.keys.sorted().filter { outsideSpans.contains($0) }.map {
             MemoryPlanner.Request(tensorIndex: $0, byteCount: tensors[$0].byteCount, firstStep: first[$0]!,
                                   lastStep: last[$0]!)
         }
@@ -224,13 +271,11 @@ struct ExecutionPlan {
         guard arenaBytes <= maxArenaBytes else {
             throw Failure(message: "the activations need \(arenaBytes) bytes, over the \(maxArenaBytes)-byte limit")
         }
+        for i in tensors.indices {
+            if case .arena = tensors[i].storage { tensors[i].storage = .none }
+        }
         for (i, offset) in offsets { tensors[i].storage = .arena(offset: offset) }
-
-        self.tensors = tensors
-        self.runtimeOperators = runtime
-        self.foldedOperators = folded
         self.arenaBytes = arenaBytes
-        self.memory = memory
     }
 }
 

@@ -96,7 +96,7 @@ public final class Interpreter {
     /// Bytes of constants held after folding (weights, folded tensors).
     public var constantBytes: Int { plan.memory.totalBytes }
 
-    private let plan: ExecutionPlan
+    let plan: ExecutionPlan
     private let arena: UnsafeMutableRawPointer
     private let kernels: [OperatorDispatch.Kernel]
     /// The operator name of each kernel `invoke()` runs, in order (for profiling).
@@ -105,14 +105,77 @@ public final class Interpreter {
     public let kernelOperatorIndices: [[Int]]
     /// The chains the graph has (positions in the runtime operator list), fused or not.
     let convolutionChains: [ConvolutionChain]
+    /// Activations that get no arena bytes: those only a fused chain's own operators touch.
+    var tensorsKeptInFusedKernels: [Int] { plan.activationsOutsideArena }
 
     public init(model: TFLiteModel, options: Options = Options()) throws {
         self.model = model
         self.options = options
-        let plan: ExecutionPlan
+        var plan: ExecutionPlan
         do {
             plan = try ExecutionPlan(model: model, weightPrecision: options.weightPrecision,
                                      maxArenaBytes: options.maxArenaBytes)
+        } catch let failure as ExecutionPlan.Failure {
+            throw Error(description: "model \(model.fileName): \(failure.message)")
+        }
+        let graph = model.mainSubgraph
+
+        /// Each runtime operator's tensors, activations at `arena` + their planned offset (nil for an
+        /// operator whose custom options do not parse, reported in `problems`).
+        func bindings(_ plan: ExecutionPlan, arena: UnsafeMutableRawPointer) -> (bindings: [OperatorBinding?], problems: [String]) {
+            func bound(_ i: Int) -> BoundTensor? {
+                let t = plan.tensors[i]
+                let data: UnsafeMutableRawPointer
+                var float16 = false
+                switch t.storage {
+                case .none: return nil
+                case let .constant(p): data = p
+                case let .float16Weights(p): data = p; float16 = true
+                case let .arena(offset): data = arena + offset
+                }
+                return BoundTensor(index: i, shape: t.shape, type: t.type, quantization: t.quantization, data: data,
+                                   holdsFloat16Weights: float16)
+            }
+            var result: [OperatorBinding?] = [], problems: [String] = []
+            for opIndex in plan.runtimeOperators {
+                let op = graph.operators[opIndex]
+                let name = model.code(of: op).name
+                var custom: FlexBufferMap?
+                if !op.customOptions.isEmpty {
+                    do {
+                        custom = try FlexBufferMap(model.bytes[op.customOptions])
+                    } catch {
+                        problems.append("operator \(opIndex) (\(name)): custom options: \(error)")
+                        result.append(nil)
+                        continue
+                    }
+                }
+                result.append(OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
+                                              outputs: op.outputs.compactMap(bound), customOptions: custom))
+            }
+            return (result, problems)
+        }
+
+        // Which chains run fused is decided first, on a draft of the arena laid out operator by operator
+        // (its addresses are never touched), so that the real layout can leave out the tensors the fused
+        // kernels keep in their own scratch.
+        let draftArena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, 1), alignment: 64)
+        defer { draftArena.deallocate() }
+        let draft = bindings(plan, arena: draftArena).bindings
+        let chains = ConvolutionChain.find(in: draft, graphOutputs: Set(graph.outputs))
+        var fusedChains: [Int: (chain: ConvolutionChain, bind: OperatorDispatch.FusedChainBinder)] = [:]
+        if options.kernels == .optimized && options.fusesConvolutionChains {
+            for chain in chains {
+                let stages = OperatorDispatch.ChainBindings(expand: chain.expand.flatMap { draft[$0] },
+                                                            depthwise: draft[chain.depthwise]!,
+                                                            project: chain.project.flatMap { draft[$0] })
+                if let bind = OperatorDispatch.fusedChainKernel(stages, threads: options.threads) {
+                    fusedChains[chain.positions.lowerBound] = (chain, bind)
+                }
+            }
+        }
+        do {
+            try plan.placeActivations(fusing: fusedChains.values.map(\.chain.positions))
         } catch let failure as ExecutionPlan.Failure {
             throw Error(description: "model \(model.fileName): \(failure.message)")
         }
@@ -122,59 +185,29 @@ public final class Interpreter {
         arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, 1))
         self.arena = arena
 
-        let graph = model.mainSubgraph
-        func bound(_ i: Int) -> BoundTensor? {
-            let t = plan.tensors[i]
-            let data: UnsafeMutableRawPointer
-            var float16 = false
-            switch t.storage {
-            case .none: return nil
-            case let .constant(p): data = p
-            case let .float16Weights(p): data = p; float16 = true
-            case let .arena(offset): data = arena + offset
-            }
-            return BoundTensor(index: i, shape: t.shape, type: t.type, quantization: t.quantization, data: data,
-                               holdsFloat16Weights: float16)
-        }
+        let made = bindings(plan, arena: arena)
+        let bound = made.bindings
+        var problems = made.problems
         var kernels: [OperatorDispatch.Kernel] = []
         var kernelOperatorNames: [String] = []
         var kernelOperatorIndices: [[Int]] = []
-        var problems: [String] = []
-        var bindings: [OperatorBinding?] = []
-        for opIndex in plan.runtimeOperators {
-            let op = graph.operators[opIndex]
-            let name = model.code(of: op).name
-            var custom: FlexBufferMap?
-            if !op.customOptions.isEmpty {
-                do {
-                    custom = try FlexBufferMap(model.bytes[op.customOptions])
-                } catch {
-                    problems.append("operator \(opIndex) (\(name)): custom options: \(error)")
-                    bindings.append(nil)
+        var position = 0
+        while position < bound.count {
+            defer { position += 1 }
+            guard let binding = bound[position] else { continue }
+            if let (chain, bind) = fusedChains[position] {
+                // The layout gives a fused kernel's input and output their own bytes (both live in its
+                // step); anything else would be a planner bug that corrupts outputs, so refuse it.
+                guard let x = binding.inputs.first ?? nil, let y = bound[chain.positions.upperBound]?.outputs.first,
+                      !x.sharesBytes(with: y) else {
+                    problems.append("operator \(binding.op.index) (\(chain.name)): the memory plan overlaps the "
+                        + "fused chain's input and output")
+                    position = chain.positions.upperBound
                     continue
                 }
-            }
-            let outputs = op.outputs.compactMap(bound)
-            bindings.append(OperatorBinding(op: op, name: name, inputs: op.inputs.map { $0 < 0 ? nil : bound($0) },
-                                            outputs: outputs, customOptions: custom))
-        }
-        let chains = ConvolutionChain.find(in: bindings, graphOutputs: Set(graph.outputs))
-        var chainStarting: [Int: ConvolutionChain] = [:]
-        if options.kernels == .optimized && options.fusesConvolutionChains {
-            for chain in chains { chainStarting[chain.positions.lowerBound] = chain }
-        }
-        var position = 0
-        while position < bindings.count {
-            defer { position += 1 }
-            guard let binding = bindings[position] else { continue }
-            if let chain = chainStarting[position], let fused = OperatorDispatch.fusedChainKernel(
-                OperatorDispatch.ChainBindings(expand: chain.expand.flatMap { bindings[$0] },
-                                               depthwise: bindings[chain.depthwise]!,
-                                               project: chain.project.flatMap { bindings[$0] }),
-                threads: options.threads) {
-                kernels.append(fused)
+                kernels.append(bind(x.data, y.data))
                 kernelOperatorNames.append(chain.name)
-                kernelOperatorIndices.append(chain.positions.compactMap { bindings[$0]?.op.index })
+                kernelOperatorIndices.append(chain.positions.compactMap { bound[$0]?.op.index })
                 position = chain.positions.upperBound
                 continue
             }

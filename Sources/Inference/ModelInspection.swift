@@ -48,7 +48,9 @@ public struct ModelInspection: Codable, Sendable {
     /// Bytes of constant tensors, by element type (FLOAT32, FLOAT16, INT8, INT32, ...).
     public let weightBytesByType: [String: Int]
     public let weightBytes: Int
-    /// Activation arena planned for float32 weights; nil when planning failed (see `planError`).
+    /// Activation arena as the default interpreter lays it out (float32 weights, fused chains' inner
+    /// tensors in the chains' own scratch), or operator by operator when the interpreter cannot run the
+    /// model; nil when planning failed (see `planError`).
     public let plannedArenaBytes: Int?
     public let planError: String?
     /// nil when the interpreter can run the model, else why not.
@@ -67,7 +69,6 @@ public struct ModelInspection: Codable, Sendable {
         } catch {
             planError = "\(error)"
         }
-        plannedArenaBytes = plan?.arenaBytes
         let folded = Set(plan?.foldedOperators ?? [])
         // Shapes after shape inference when planning succeeded (files may leave some unset).
         func shape(_ i: Int) -> [Int] { plan?.tensors[i].shape ?? graph.tensors[i].shape }
@@ -123,9 +124,10 @@ public struct ModelInspection: Codable, Sendable {
         inputs = graph.inputs
         outputs = graph.outputs
         do {
-            _ = try Interpreter(model: model)
+            plannedArenaBytes = try Interpreter(model: model).peakArenaBytes
             notRunnableBecause = nil
         } catch {
+            plannedArenaBytes = plan?.arenaBytes
             notRunnableBecause = "\(error)"
         }
     }

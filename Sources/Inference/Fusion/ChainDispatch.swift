@@ -7,12 +7,16 @@ extension OperatorDispatch {
         let project: OperatorBinding?
     }
 
-    static func fusedChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? {
-        // A fused chain writes output rows while input rows, possibly on another thread, are still to be
-        // read. ExecutionPlan keeps a chain's input alive to the chain's end so the two never share bytes;
-        // should a plan ever break that, the chain runs unfused.
-        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
-              let y = (chain.project ?? chain.depthwise).outputs.first, !x.sharesBytes(with: y) else { return nil }
+    /// A fused chain's kernel for its input and output bytes. The fused object (packed weights, band
+    /// sizes) is made before the arena is laid out, which depends on which chains fuse.
+    typealias FusedChainBinder = (_ input: UnsafeMutableRawPointer, _ output: UnsafeMutableRawPointer) -> Kernel
+
+    /// nil when no fused kernel takes the chain. Only the stages' weights, shapes and quantization are
+    /// read: the activations' addresses may be a draft. The caller must give the kernel an input and an
+    /// output that share no bytes: the chain writes output rows while other input rows are still to be
+    /// read (ExecutionPlan.placeActivations(fusing:) lays them out so).
+    static func fusedChainKernel(_ chain: ChainBindings, threads: Int) -> FusedChainBinder? {
+        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil else { return nil }
         switch x.type {
         case .float32: return fusedFloatChainKernel(chain, threads: threads)
         case .int8, .uint8: return fusedQuantizedChainKernel(chain, threads: threads)

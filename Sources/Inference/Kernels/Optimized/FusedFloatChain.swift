@@ -3,7 +3,7 @@ import CKernels
 extension OperatorDispatch {
     /// A fused kernel for a float32 chain whose stages all have optimized kernels, one image (batch 1) and
     /// a 1x1 expand that reads its input pixels directly; else nil, and the operators run one by one.
-    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? {
+    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> FusedChainBinder? {
         guard let depthwise = try? optimizedFloatDepthwise(chain.depthwise, threads: 1),
               depthwise.geometry.batches == 1 else { return nil }
         var expand: OptimizedFloatKernels.Conv2D?, project: OptimizedFloatKernels.Conv2D?
@@ -17,11 +17,11 @@ extension OperatorDispatch {
                   conv.geometry.batches == 1 else { return nil }
             project = conv
         }
-        guard let x = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
-              let y = (chain.project ?? chain.depthwise).outputs.first,
-              let fused = OptimizedFloatKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
+        guard let fused = OptimizedFloatKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
                                                            threads: threads) else { return nil }
-        return { fused.run(input: x.float, output: y.float) }
+        return { x, y in
+            { fused.run(input: x.assumingMemoryBound(to: Float.self), output: y.assumingMemoryBound(to: Float.self)) }
+        }
     }
 }
 

@@ -3,7 +3,7 @@ import CKernels
 extension OperatorDispatch {
     /// 8-bit chains (int8 per-channel, uint8 per-tensor) whose layers all have optimized kernels, on one
     /// image with an undilated depthwise filter; nil otherwise, so the layers run one by one.
-    static func fusedQuantizedChainKernel(_ chain: ChainBindings, threads: Int) -> Kernel? {
+    static func fusedQuantizedChainKernel(_ chain: ChainBindings, threads: Int) -> FusedChainBinder? {
         func layer(_ b: OperatorBinding) -> QuantizedConvolution? {
             guard let x = try? b.input(0), x.type == .int8 || x.type == .uint8, let w = try? b.input(1),
                   let y = try? b.output(0) else { return nil }
@@ -19,11 +19,9 @@ extension OperatorDispatch {
             guard case let .regular(conv)? = layer(b) else { return nil }
             project = conv
         }
-        guard let input = (chain.expand ?? chain.depthwise).inputs.first ?? nil,
-              let output = (chain.project ?? chain.depthwise).outputs.first,
-              let fused = OptimizedQuantizedKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
+        guard let fused = OptimizedQuantizedKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
                                                                threads: threads) else { return nil }
-        return { fused.run(input: input.data, output: output.data) }
+        return { x, y in { fused.run(input: x, output: y) } }
     }
 }
 
