@@ -2,8 +2,10 @@ import TFLiteModel
 
 extension OperatorDispatch {
     /// The optimized kernel for this operator when one applies (float32 CONV_2D; float32 DEPTHWISE_CONV_2D
-    /// with multiplier 1; float32 weights in memory), else nil so the reference kernel runs.
+    /// with multiplier 1; float32 weights in memory; same-shape float32 ADD, MUL, SUB), else nil so the
+    /// reference kernel runs.
     static func optimizedKernel(for b: OperatorBinding, threads: Int) throws -> Kernel? {
+        if b.name == "ADD" || b.name == "MUL" || b.name == "SUB" { return optimizedFloatElementwise(b, threads: threads) }
         guard b.name == "CONV_2D" || b.name == "DEPTHWISE_CONV_2D" else { return nil }
         let x = try b.input(0), w = try b.input(1), y = try b.output(0)
         let bias = b.inputs.count > 2 ? b.inputs[2] : nil
