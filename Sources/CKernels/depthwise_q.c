@@ -673,60 +673,133 @@ static void depthwise_q_avx512(const void *input, const ck_window *w, const int3
                                 tap_offset, 0);
 }
 
+// AVX2: 8 channels per 32-bit vector. Interior pixels take 16 channels at a time with vpmaddwd on int16
+// tap pairs, the AVX-512 path's pairs read half a 32-channel block at a time (256-bit unpacks interleave
+// within 128-bit lanes as the 512-bit ones do, so the lanes of half h of a block are lanes 8h...8h + 7
+// of each of its two pair vectors); border pixels and leftover channels go tap by tap in int32.
+
+/// One block of <= 8 channels of one output pixel, tap by tap; `offset` is the input offset for border
+/// pixels, 0 for interior ones (their share is in the starting accumulators).
+__attribute__((target("avx2"), always_inline))
+static inline void pixel8_avx2(const pixel_taps *t, const int32_t *start, dw_steps s, int c, int count, __m256i offset,
+                               const requant8_channels *channels, const ck_requant *rq, void *out, const int is_signed) {
+    __m256i acc = _mm256_loadu_si256((const __m256i *)(start + c));
+    for (int fy = 0; fy < t->rows; fy++) {
+        const uint8_t *row = t->first_row + fy * s.input_row + c;
+        const int32_t *taps = t->first_tap + fy * s.filter_row + c;
+        for (int fx = 0; fx < t->columns; fx++) {
+            uint64_t eight = 0;  // a partial last block must not read past the input
+            memcpy(&eight, row + fx * s.input_column, (size_t)count);
+            __m128i bytes = _mm_cvtsi64_si128((long long)eight);
+            __m256i x = is_signed ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
+            __m256i f = _mm256_loadu_si256((const __m256i *)(taps + fx * s.stride));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_add_epi32(x, offset), f));
+        }
+    }
+    requantize_store8(acc, channels, rq, out, c, count);
+}
+
+__attribute__((target("avx2"), always_inline))
+static inline __m256i widen16(const uint8_t *p, const int is_signed) {
+    __m128i bytes = _mm_loadu_si128((const __m128i *)p);
+    return is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
+}
+
+/// 16 channels [c, c + 16) of one interior pixel: two taps per vpmaddwd, exact as in interior32_avx512.
+/// `taps` is a constant in the 3x3 call, so the loop unrolls.
+__attribute__((target("avx2"), always_inline))
+static inline void interior16_avx2(const uint8_t *first, const size_t *tap_offset, const int taps,
+                                   const __m256i *low_pairs, const __m256i *high_pairs, const int32_t *start, int c,
+                                   const requant8_channels *low, const requant8_channels *high, const ck_requant *rq,
+                                   void *out, const int is_signed) {
+    __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+    for (int p = 0; p < (taps + 1) / 2; p++) {
+        __m256i a = widen16(first + tap_offset[2 * p], is_signed);
+        __m256i b = 2 * p + 1 < taps ? widen16(first + tap_offset[2 * p + 1], is_signed) : _mm256_setzero_si256();
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), low_pairs[p]));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), high_pairs[p]));
+    }
+    // lo holds channels 0-3 and 8-11, hi 4-7 and 12-15: back to channel order, plus the starting sums.
+    __m256i acc0 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_loadu_si256((const __m256i *)(start + c)));
+    __m256i acc1 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), _mm256_loadu_si256((const __m256i *)(start + c + 8)));
+    requantize_store8(acc0, low, rq, out, c, 8);
+    requantize_store8(acc1, high, rq, out, c + 8, 8);
+}
+
+/// Channel blocks outside, the pixels of an output row inside, so each block's requantization constants
+/// and filter pairs are set up once per row.
 __attribute__((target("avx2"), always_inline))
 static inline void depthwise_q_avx2_rows(const void *input, const ck_window *w, const int32_t *filter,
                                          const ck_requant *rq, void *output, int row_begin, int row_end,
-                                         const int is_signed) {
+                                         pixel_taps *row_taps, size_t *tap_offset, const int is_signed) {
     const dw_steps s = steps_for(w);
-    for (int oy = row_begin; oy < row_end; oy++)
-        for (int ox = 0; ox < w->output_width; ox++) {
-            pixel_taps t = taps_for(input, w, filter, oy, ox);
-            const int32_t *start = start_row(w, filter, &t);
-            const __m256i offset = _mm256_set1_epi32(is_interior(w, &t) ? 0 : rq->input_offset);
-            void *out = (char *)output + ((size_t)oy * w->output_width + ox) * s.channels;
-            for (int c = 0; c < s.channels; c += 8) {
-                int count = s.channels - c < 8 ? s.channels - c : 8;
-                const requant8_channels channels = requant8_prepare(rq, c);
-                __m256i acc = _mm256_loadu_si256((const __m256i *)(start + c));
-                for (int fy = 0; fy < t.rows; fy++) {
-                    const uint8_t *row = t.first_row + fy * s.input_row + c;
-                    const int32_t *taps = t.first_tap + fy * s.filter_row + c;
-                    for (int fx = 0; fx < t.columns; fx++) {
-                        uint64_t eight = 0;  // a partial last block must not read past the input
-                        memcpy(&eight, row + fx * s.input_column, (size_t)count);
-                        __m128i bytes = _mm_cvtsi64_si128((long long)eight);
-                        __m256i x = is_signed ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
-                        __m256i f = _mm256_loadu_si256((const __m256i *)(taps + fx * s.stride));
-                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_add_epi32(x, offset), f));
+    const int taps = w->filter_height * w->filter_width;
+    const int three = w->filter_height == 3 && w->filter_width == 3;
+    const int use_pairs = filter[pairs_start(taps, s.channels) + pairs_size(taps, s.channels)] && taps <= MAX_PAIR_TAPS;
+    const __m256i input_offset = _mm256_set1_epi32(rq->input_offset), zero = _mm256_setzero_si256();
+    for (int t = 0; t < taps; t++)
+        tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
+    for (int oy = row_begin; oy < row_end; oy++) {
+        for (int ox = 0; ox < w->output_width; ox++) row_taps[ox] = taps_for(input, w, filter, oy, ox);
+        char *out_row = (char *)output + (size_t)oy * w->output_width * s.channels;
+        int c = 0;
+        if (use_pairs)
+            for (; c + 16 <= s.channels; c += 16) {
+                const int32_t *pairs = filter + pairs_start(taps, s.channels) + (size_t)(c / 32) * pair_count(taps) * 32
+                    + 8 * ((c / 16) % 2);
+                __m256i low_pairs[pair_count(MAX_PAIR_TAPS)], high_pairs[pair_count(MAX_PAIR_TAPS)];
+                for (int p = 0; p < pair_count(taps); p++) {
+                    low_pairs[p] = _mm256_loadu_si256((const __m256i *)(pairs + 32 * p));
+                    high_pairs[p] = _mm256_loadu_si256((const __m256i *)(pairs + 32 * p + 16));
+                }
+                const requant8_channels low = requant8_prepare(rq, c), high = requant8_prepare(rq, c + 8);
+                for (int ox = 0; ox < w->output_width; ox++) {
+                    const pixel_taps *t = &row_taps[ox];
+                    const int32_t *start = start_row(w, filter, t);
+                    void *out = out_row + (size_t)ox * s.channels;
+                    if (!is_interior(w, t)) {
+                        pixel8_avx2(t, start, s, c, 8, input_offset, &low, rq, out, is_signed);
+                        pixel8_avx2(t, start, s, c + 8, 8, input_offset, &high, rq, out, is_signed);
+                    } else if (three) {
+                        interior16_avx2(t->first_row + c, tap_offset, 9, low_pairs, high_pairs, start, c, &low, &high,
+                                        rq, out, is_signed);
+                    } else {
+                        interior16_avx2(t->first_row + c, tap_offset, taps, low_pairs, high_pairs, start, c, &low,
+                                        &high, rq, out, is_signed);
                     }
                 }
-                requantize_store8(acc, &channels, rq, out, c, count);
+            }
+        for (; c < s.channels; c += 8) {
+            const int count = s.channels - c < 8 ? s.channels - c : 8;
+            const requant8_channels channels = requant8_prepare(rq, c);
+            for (int ox = 0; ox < w->output_width; ox++) {
+                const pixel_taps *t = &row_taps[ox];
+                pixel8_avx2(t, start_row(w, filter, t), s, c, count, is_interior(w, t) ? zero : input_offset,
+                            &channels, rq, out_row + (size_t)ox * s.channels, is_signed);
             }
         }
+    }
 }
 
 __attribute__((target("avx2")))
 static void depthwise_q_avx2(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
-                             void *output, int row_begin, int row_end) {
-    if (rq->is_signed) depthwise_q_avx2_rows(input, w, filter, rq, output, row_begin, row_end, 1);
-    else depthwise_q_avx2_rows(input, w, filter, rq, output, row_begin, row_end, 0);
+                             void *output, int row_begin, int row_end, pixel_taps *row_taps, size_t *tap_offset) {
+    if (rq->is_signed) depthwise_q_avx2_rows(input, w, filter, rq, output, row_begin, row_end, row_taps, tap_offset, 1);
+    else depthwise_q_avx2_rows(input, w, filter, rq, output, row_begin, row_end, row_taps, tap_offset, 0);
 }
 #endif
 
 void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq, void *output,
                     int row_begin, int row_end) {
 #if defined(__x86_64__)
-    if (ck_has_avx512_q()) {
-        // The per-row scratch is allocated here, outside the AVX-512 code: clang at -O0 passes 64-byte
+    if (ck_active_isa() >= CK_ISA_AVX2_FMA) {
+        // The per-row scratch is allocated here, outside the vector code: clang at -O0 passes 64-byte
         // vector arguments on a stack that a variable-length array has left misaligned (a debug build
         // crashed on the aligned store).
         pixel_taps row_taps[w->output_width];
         size_t tap_offset[w->filter_height * w->filter_width];
-        depthwise_q_avx512(input, w, filter, rq, output, row_begin, row_end, row_taps, tap_offset);
-        return;
-    }
-    if (ck_active_isa() >= CK_ISA_AVX2_FMA) {
-        depthwise_q_avx2(input, w, filter, rq, output, row_begin, row_end);
+        if (ck_has_avx512_q()) depthwise_q_avx512(input, w, filter, rq, output, row_begin, row_end, row_taps, tap_offset);
+        else depthwise_q_avx2(input, w, filter, rq, output, row_begin, row_end, row_taps, tap_offset);
         return;
     }
 #endif

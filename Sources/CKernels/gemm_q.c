@@ -444,16 +444,26 @@ static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1)
 
 
 // Without VNNI: each 4-channel group of a quad widened to int16 ([channel][4 taps]); vpmaddwd with the
-// row's 4 inputs gives two partial sums per channel, added pairwise after the k loop.
+// row's 4 inputs gives two partial sums per channel, added pairwise after the k loop. A row group's
+// inputs are widened to int16 once, before the panels: widened at each use they cost three shuffles per
+// four inputs per panel, which kept the shuffle port busier than the multiplies.
 __attribute__((target("avx2")))
 static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int panel1) {
-    const int quads = ck_gemm_q_depth(g->k) / 4;
+    const int depth = ck_gemm_q_depth(g->k), quads = depth / 4;
     const size_t stride = panel_bytes(g->k);
+    int16_t wide[MR_AVX2][depth];
     for (int row = 0; row < rows_total; row += MR_AVX2) {
         const uint8_t *ap[MR_AVX2];
         int rows = rows_total - row < MR_AVX2 ? rows_total - row : MR_AVX2;
         row_pointers(g, rows, MR_AVX2, ap);
-        for (int r = 0; r < MR_AVX2; r++) ap[r] += (ptrdiff_t)row * g->lda;
+        for (int r = 0; r < MR_AVX2; r++) {
+            const uint8_t *x = ap[r] + (ptrdiff_t)row * g->lda;
+            int i = 0;
+            for (; i + 16 <= g->k; i += 16)
+                _mm256_storeu_si256((__m256i *)(wide[r] + i), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + i))));
+            for (; i < g->k; i++) wide[r][i] = x[i];
+            for (; i < depth; i++) wide[r][i] = 0;  // the padding's weights are 0 too
+        }
         for (int p = panel0; p < panel1; p++) {
             const int8_t *w = g->packed + (size_t)p * stride;
             __m256i acc[MR_AVX2][4];
@@ -466,14 +476,29 @@ static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int p
                     v[i] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + (size_t)q * 64 + 16 * i)));
 #pragma clang loop unroll(full)
                 for (int r = 0; r < MR_AVX2; r++) {
-                    int32_t quad;
-                    memcpy(&quad, ap[r] + 4 * q, sizeof quad);
-                    __m256i x = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(quad)));
+                    int64_t four;
+                    memcpy(&four, wide[r] + 4 * q, sizeof four);
+                    __m256i x = _mm256_set1_epi64x(four);
 #pragma clang loop unroll(full)
                     for (int i = 0; i < 4; i++) acc[r][i] = _mm256_add_epi32(acc[r][i], _mm256_madd_epi16(x, v[i]));
                 }
             }
             int first = p * CK_PANEL_WIDTH, cols = g->n - first;
+            if (g->narrow) {
+                const narrow8_channels c0 = narrow8_prepare(g->rq, first), c1 = narrow8_prepare(g->rq, first + 8);
+                const __m256i terms0 = _mm256_loadu_si256((const __m256i *)(g->column_terms + first));
+                const __m256i terms1 = _mm256_loadu_si256((const __m256i *)(g->column_terms + first + 8));
+                for (int r = 0; r < rows; r++) {
+                    __m256i extra = _mm256_set1_epi32(row_term(g, row + r));
+                    __m256i sums0 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8);
+                    __m256i sums1 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][2], acc[r][3]), 0xD8);
+                    __m256i v0 = narrow8(_mm256_add_epi32(sums0, _mm256_add_epi32(terms0, extra)), &c0);
+                    __m256i v1 = narrow8(_mm256_add_epi32(sums1, _mm256_add_epi32(terms1, extra)), &c1);
+                    store16_narrow(v0, v1, g->rq, (char *)g->out + (ptrdiff_t)(row + r) * g->ldc, first,
+                                   cols < 16 ? cols : 16);
+                }
+                continue;
+            }
             requant8_channels channels[2] = {requant8_prepare(g->rq, first), requant8_prepare(g->rq, first + 8)};
             for (int r = 0; r < rows; r++) {
                 __m256i extra = _mm256_set1_epi32(row_term(g, row + r));
@@ -557,7 +582,7 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
     const int row_length = vector_rgb ? RGB3X3_ROW : depth;
     gemm_q_args g = {NULL, in_place ? w->channels : row_length, NULL, row_sum_factor, k, packed, n, column_terms, rq, NULL,
                      n, 0};
-    g.narrow = vnni && narrow;
+    g.narrow = narrow;  // the VNNI and AVX2 epilogues take it; the others ignore it
     int32_t row_sums[TILE_ROWS];
     int gathered_row0 = -1;
     for (int t = tile_begin; t < tile_end; t++) {

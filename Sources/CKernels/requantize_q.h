@@ -194,6 +194,65 @@ static inline __m256i requantize8(__m256i acc, const requant8_channels *c, const
     return _mm256_min_epi32(value, _mm256_set1_epi32(rq->activation_max));
 }
 
+/// AVX2 version of narrow16 (the same conditions, the same values): 8 lanes.
+typedef struct {
+    __m256i significand_even, significand_odd, rounding_even, rounding_odd, negative_adjust, right;
+} narrow8_channels;
+
+__attribute__((target("avx2")))
+static inline narrow8_channels narrow8_prepare(const ck_requant *rq, int first) {
+    const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    const __m256i significand = _mm256_loadu_si256((const __m256i *)(rq->significand + first));
+    narrow8_channels c;
+    c.right = _mm256_max_epi32(_mm256_sub_epi32(zero, _mm256_loadu_si256((const __m256i *)(rq->shift + first))), zero);
+    const __m256i half = _mm256_srli_epi32(_mm256_sllv_epi32(one, c.right), 1);
+    const __m256i offset = _mm256_sllv_epi32(_mm256_set1_epi32(rq->output_offset), c.right);
+    const __m256i rounding = _mm256_add_epi32(half, offset);
+    const __m256i low_bit31 = _mm256_set1_epi64x(1LL << 31);
+    c.rounding_even = _mm256_add_epi64(_mm256_slli_epi64(rounding, 32), low_bit31);
+    c.rounding_odd = _mm256_add_epi64(_mm256_and_si256(rounding, _mm256_set1_epi64x((long long)0xFFFFFFFF00000000ull)), low_bit31);
+    c.significand_even = significand;
+    c.significand_odd = _mm256_srli_epi64(significand, 32);
+    c.negative_adjust = _mm256_min_epu32(c.right, one);
+    return c;
+}
+
+__attribute__((target("avx2")))
+static inline __m256i narrow8(__m256i acc, const narrow8_channels *c) {
+    const __m256i doubled = _mm256_add_epi32(acc, acc);
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(doubled, c->significand_even), c->rounding_even);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(doubled, _MM_PERM_DDBB), c->significand_odd),
+                                         c->rounding_odd);
+    // The high halves: lane 2i from even's qword i (moved down), lane 2i + 1 from odd's (already there).
+    __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    high = _mm256_sub_epi32(high, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), acc), c->negative_adjust));
+    return _mm256_srav_epi32(high, c->right);
+}
+
+/// Two vectors of narrow8 values (channels first...first + 7, first + 8...first + 15) clamped and stored
+/// as `count` (<= 16) bytes; the saturating packs only cut what the activation clamp would (pack64_clamped).
+__attribute__((target("avx2")))
+static inline void store16_narrow(__m256i v0, __m256i v1, const ck_requant *rq, void *out, int first, int count) {
+    // packs interleave by 128-bit lane: dwords (v0 0-3, v1 0-3 | v0 4-7, v1 4-7) after both packs.
+    const __m256i words = _mm256_packs_epi32(v0, v1);
+    __m256i bytes = rq->is_signed ? _mm256_packs_epi16(words, words) : _mm256_packus_epi16(words, words);
+    bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0));
+    __m128i low = _mm256_castsi256_si128(bytes);
+    if (rq->is_signed) {
+        low = _mm_max_epi8(low, _mm_set1_epi8((char)rq->activation_min));
+        low = _mm_min_epi8(low, _mm_set1_epi8((char)rq->activation_max));
+    } else {
+        low = _mm_max_epu8(low, _mm_set1_epi8((char)rq->activation_min));
+        low = _mm_min_epu8(low, _mm_set1_epi8((char)rq->activation_max));
+    }
+    if (count >= 16) _mm_storeu_si128((__m128i *)((char *)out + first), low);
+    else {
+        char bytes16[16];
+        _mm_storeu_si128((__m128i *)bytes16, low);
+        memcpy((char *)out + first, bytes16, (size_t)count);
+    }
+}
+
 /// Requantizes and stores `count` (<= 8) channels starting at `first`.
 __attribute__((target("avx2")))
 static inline void requantize_store8(__m256i acc, const requant8_channels *c, const ck_requant *rq, void *out,

@@ -41,6 +41,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object (graph median in median_ms).")
     var json = false
 
+    @Option(name: .long, help: "Instruction set of the kernels: the best this CPU has, or a lower one to compare paths.")
+    var isa: InstructionSetChoice = .best
+
     @Flag(name: .customLong("unfused"), help: "Run every convolution as its own operator (no fused depthwise chains), for comparison.")
     var unfused = false
 
@@ -72,6 +75,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        do { try isa.makeActive() } catch { throw UserFacingError("\(error)") }
         let imagePath = try image ?? firstSubsetImage()
         let detector: SSDDetector
         let picture: RGBImage

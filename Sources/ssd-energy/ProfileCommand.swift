@@ -30,6 +30,9 @@ struct ProfileCommand: ParsableCommand {
     @Option(name: .customLong("energy-seconds"), help: "Seconds of repeated runs per operator type for energy.")
     var energySeconds: Double = 1
 
+    @Option(name: .long, help: "Instruction set of the kernels: the best this CPU has, or a lower one to compare paths.")
+    var isa: InstructionSetChoice = .best
+
     @Flag(name: .customLong("unfused"), help: "Run every convolution as its own operator (no fused depthwise chains), for comparison.")
     var unfused = false
 
@@ -43,6 +46,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
+        do { try isa.makeActive() } catch { throw UserFacingError("\(error)") }
         let interpreter: Interpreter
         do {
             let file = try TFLiteModel(contentsOf: URL(fileURLWithPath: model))

@@ -43,3 +43,4 @@ struct UserFacingError: Error, CustomStringConvertible {
 /// `--weights float32|float16-on-the-fly`: ArgumentParser checks the value and lists the choices.
 extension Interpreter.WeightPrecision: ExpressibleByArgument {}
 extension Interpreter.KernelSet: ExpressibleByArgument {}
+extension InstructionSetChoice: ExpressibleByArgument {}
