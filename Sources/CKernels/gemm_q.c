@@ -461,8 +461,15 @@ static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int p
             int i = 0;
             for (; i + 16 <= g->k; i += 16)
                 _mm256_storeu_si256((__m256i *)(wide[r] + i), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + i))));
-            for (; i < g->k; i++) wide[r][i] = x[i];
-            for (; i < depth; i++) wide[r][i] = 0;  // the padding's weights are 0 too
+            for (; i + 8 <= g->k; i += 8)
+                _mm_storeu_si128((__m128i *)(wide[r] + i), _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(x + i))));
+            // The last quad in one 8-byte store (the padding's weights are 0, so its inputs may be too), so the
+            // quads' 8-byte loads below each find one store to forward from.
+            for (; i < depth; i += 4) {
+                uint16_t quad[4] = {0, 0, 0, 0};
+                for (int j = 0; j < 4 && i + j < g->k; j++) quad[j] = x[i + j];
+                memcpy(wide[r] + i, quad, sizeof quad);
+            }
         }
         for (int p = panel0; p < panel1; p++) {
             const int8_t *w = g->packed + (size_t)p * stride;
