@@ -6,6 +6,7 @@
 // the input offset's share is a per-channel constant folded into the starting accumulators. With
 // AVX-512, such interior pixels take 32 channels at a time and two taps per vpmaddwd (int16 inputs
 // times int16 filter pairs), half the multiplies of one vpmulld per tap.
+#include <stdlib.h>
 #include <string.h>
 #include "CKernels.h"
 #include "requantize_q.h"
@@ -32,8 +33,32 @@ static inline size_t vnni_start(int taps, int channels) { return pairs_start(tap
 enum { VNNI_BLOCK_INTS = 3 * 4 * 16 + 4 * 16 };
 static inline size_t vnni_size(int taps, int channels) { return taps == 9 ? (size_t)vnni_blocks(channels) * VNNI_BLOCK_INTS : 0; }
 
-size_t ck_depthwise_q_packed_count(int taps, int channels) {
-    return vnni_start(taps, channels) + 1 + vnni_size(taps, channels);
+/// The narrow flag's index: the last int32 of the packed filter.
+static inline size_t narrow_flag(int taps, int channels) { return vnni_start(taps, channels) + 1 + vnni_size(taps, channels); }
+
+size_t ck_depthwise_q_packed_count(int taps, int channels) { return narrow_flag(taps, channels) + 1; }
+
+int ck_depthwise_q_mark_narrow(int32_t *packed, int taps, int channels, const ck_requant *rq) {
+    const int stride = padded_channels(channels);
+    const int32_t low = rq->is_signed ? -128 : 0, high = rq->is_signed ? 127 : 255;
+    int narrow = rq->activation_min >= low && rq->activation_max <= high && rq->activation_min <= rq->activation_max;
+    for (int c = 0; c < channels && narrow; c++) {
+        // Every input term (x + offset at border pixels, x alone inside) lies in [-255, 255].
+        int64_t taps_sum = 0;
+        for (int t = 0; t < taps; t++) taps_sum += llabs((int64_t)packed[(size_t)t * stride + c]);
+        int64_t plain = llabs((int64_t)packed[(size_t)taps * stride + c]);
+        int64_t interior = llabs((int64_t)packed[(size_t)(taps + 1) * stride + c]);
+        const int64_t bound = (plain > interior ? plain : interior) + 255 * taps_sum;  // >= |acc|
+        const int32_t shift = rq->shift[c];
+        if (bound >= (1ll << 30) || shift > 0 || shift < -31 || rq->significand[c] < 0) narrow = 0;
+        else {
+            const int64_t right = -shift;
+            const int64_t reach = bound + 1 + ((1ll << right) >> 1) + llabs((int64_t)rq->output_offset) * (1ll << right);
+            if (reach >= (1ll << 31)) narrow = 0;
+        }
+    }
+    packed[narrow_flag(taps, channels)] = narrow;
+    return narrow;
 }
 
 /// Channel of lane `lane` (0..15) of vector k (0..3) of VNNI block `block`: byte interleaving (see
@@ -682,7 +707,8 @@ static void depthwise_q_avx512(const void *input, const ck_window *w, const int3
 /// pixels, 0 for interior ones (their share is in the starting accumulators).
 __attribute__((target("avx2"), always_inline))
 static inline void pixel8_avx2(const pixel_taps *t, const int32_t *start, dw_steps s, int c, int count, __m256i offset,
-                               const requant8_channels *channels, const ck_requant *rq, void *out, const int is_signed) {
+                               const requant8_channels *channels, const narrow8_channels *narrow_constants,
+                               const int narrow, const ck_requant *rq, void *out, const int is_signed) {
     __m256i acc = _mm256_loadu_si256((const __m256i *)(start + c));
     for (int fy = 0; fy < t->rows; fy++) {
         const uint8_t *row = t->first_row + fy * s.input_row + c;
@@ -696,7 +722,12 @@ static inline void pixel8_avx2(const pixel_taps *t, const int32_t *start, dw_ste
             acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_add_epi32(x, offset), f));
         }
     }
-    requantize_store8(acc, channels, rq, out, c, count);
+    if (narrow) {
+        const __m256i v = narrow8(acc, narrow_constants);
+        store16_narrow(v, v, rq, out, c, count);
+    } else {
+        requantize_store8(acc, channels, rq, out, c, count);
+    }
 }
 
 __attribute__((target("avx2"), always_inline))
@@ -710,8 +741,9 @@ static inline __m256i widen16(const uint8_t *p, const int is_signed) {
 __attribute__((target("avx2"), always_inline))
 static inline void interior16_avx2(const uint8_t *first, const size_t *tap_offset, const int taps,
                                    const __m256i *low_pairs, const __m256i *high_pairs, const int32_t *start, int c,
-                                   const requant8_channels *low, const requant8_channels *high, const ck_requant *rq,
-                                   void *out, const int is_signed) {
+                                   const requant8_channels *low, const requant8_channels *high,
+                                   const narrow8_channels *narrow_low, const narrow8_channels *narrow_high,
+                                   const int narrow, const ck_requant *rq, void *out, const int is_signed) {
     __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
     for (int p = 0; p < (taps + 1) / 2; p++) {
         __m256i a = widen16(first + tap_offset[2 * p], is_signed);
@@ -722,8 +754,12 @@ static inline void interior16_avx2(const uint8_t *first, const size_t *tap_offse
     // lo holds channels 0-3 and 8-11, hi 4-7 and 12-15: back to channel order, plus the starting sums.
     __m256i acc0 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_loadu_si256((const __m256i *)(start + c)));
     __m256i acc1 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), _mm256_loadu_si256((const __m256i *)(start + c + 8)));
-    requantize_store8(acc0, low, rq, out, c, 8);
-    requantize_store8(acc1, high, rq, out, c + 8, 8);
+    if (narrow) {
+        store16_narrow(narrow8(acc0, narrow_low), narrow8(acc1, narrow_high), rq, out, c, 16);
+    } else {
+        requantize_store8(acc0, low, rq, out, c, 8);
+        requantize_store8(acc1, high, rq, out, c + 8, 8);
+    }
 }
 
 /// Channel blocks outside, the pixels of an output row inside, so each block's requantization constants
@@ -736,6 +772,7 @@ static inline void depthwise_q_avx2_rows(const void *input, const ck_window *w, 
     const int taps = w->filter_height * w->filter_width;
     const int three = w->filter_height == 3 && w->filter_width == 3;
     const int use_pairs = filter[pairs_start(taps, s.channels) + pairs_size(taps, s.channels)] && taps <= MAX_PAIR_TAPS;
+    const int narrow = filter[narrow_flag(taps, s.channels)];
     const __m256i input_offset = _mm256_set1_epi32(rq->input_offset), zero = _mm256_setzero_si256();
     for (int t = 0; t < taps; t++)
         tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
@@ -747,35 +784,37 @@ static inline void depthwise_q_avx2_rows(const void *input, const ck_window *w, 
             for (; c + 16 <= s.channels; c += 16) {
                 const int32_t *pairs = filter + pairs_start(taps, s.channels) + (size_t)(c / 32) * pair_count(taps) * 32
                     + 8 * ((c / 16) % 2);
-                __m256i low_pairs[pair_count(MAX_PAIR_TAPS)], high_pairs[pair_count(MAX_PAIR_TAPS)];
+                __m256i low_pairs[(MAX_PAIR_TAPS + 1) / 2], high_pairs[(MAX_PAIR_TAPS + 1) / 2];  // constant sizes (-O0)
                 for (int p = 0; p < pair_count(taps); p++) {
                     low_pairs[p] = _mm256_loadu_si256((const __m256i *)(pairs + 32 * p));
                     high_pairs[p] = _mm256_loadu_si256((const __m256i *)(pairs + 32 * p + 16));
                 }
                 const requant8_channels low = requant8_prepare(rq, c), high = requant8_prepare(rq, c + 8);
+                const narrow8_channels narrow_low = narrow8_prepare(rq, c), narrow_high = narrow8_prepare(rq, c + 8);
                 for (int ox = 0; ox < w->output_width; ox++) {
                     const pixel_taps *t = &row_taps[ox];
                     const int32_t *start = start_row(w, filter, t);
                     void *out = out_row + (size_t)ox * s.channels;
                     if (!is_interior(w, t)) {
-                        pixel8_avx2(t, start, s, c, 8, input_offset, &low, rq, out, is_signed);
-                        pixel8_avx2(t, start, s, c + 8, 8, input_offset, &high, rq, out, is_signed);
+                        pixel8_avx2(t, start, s, c, 8, input_offset, &low, &narrow_low, narrow, rq, out, is_signed);
+                        pixel8_avx2(t, start, s, c + 8, 8, input_offset, &high, &narrow_high, narrow, rq, out, is_signed);
                     } else if (three) {
                         interior16_avx2(t->first_row + c, tap_offset, 9, low_pairs, high_pairs, start, c, &low, &high,
-                                        rq, out, is_signed);
+                                        &narrow_low, &narrow_high, narrow, rq, out, is_signed);
                     } else {
                         interior16_avx2(t->first_row + c, tap_offset, taps, low_pairs, high_pairs, start, c, &low,
-                                        &high, rq, out, is_signed);
+                                        &high, &narrow_low, &narrow_high, narrow, rq, out, is_signed);
                     }
                 }
             }
         for (; c < s.channels; c += 8) {
             const int count = s.channels - c < 8 ? s.channels - c : 8;
             const requant8_channels channels = requant8_prepare(rq, c);
+            const narrow8_channels narrow_channels = narrow8_prepare(rq, c);
             for (int ox = 0; ox < w->output_width; ox++) {
                 const pixel_taps *t = &row_taps[ox];
                 pixel8_avx2(t, start_row(w, filter, t), s, c, count, is_interior(w, t) ? zero : input_offset,
-                            &channels, rq, out_row + (size_t)ox * s.channels, is_signed);
+                            &channels, &narrow_channels, narrow, rq, out_row + (size_t)ox * s.channels, is_signed);
             }
         }
     }

@@ -447,11 +447,14 @@ static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1)
 // row's 4 inputs gives two partial sums per channel, added pairwise after the k loop. A row group's
 // inputs are widened to int16 once, before the panels: widened at each use they cost three shuffles per
 // four inputs per panel, which kept the shuffle port busier than the multiplies.
+/// `widened`: room for MR_AVX2 rows of ck_gemm_q_depth(k) int16, allocated by the caller (a variable-length
+/// array here would misalign the 32-byte vectors that -O0 code keeps on the stack).
 __attribute__((target("avx2")))
-static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int panel1) {
+static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int panel1, int16_t *widened) {
     const int depth = ck_gemm_q_depth(g->k), quads = depth / 4;
     const size_t stride = panel_bytes(g->k);
-    int16_t wide[MR_AVX2][depth];
+    int16_t *wide[MR_AVX2];
+    for (int r = 0; r < MR_AVX2; r++) wide[r] = widened + (size_t)r * depth;
     for (int row = 0; row < rows_total; row += MR_AVX2) {
         const uint8_t *ap[MR_AVX2];
         int rows = rows_total - row < MR_AVX2 ? rows_total - row : MR_AVX2;
@@ -630,7 +633,8 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
             continue;
         }
         if (avx2) {
-            block_avx2_q(&g, rows, panel0, panel1);
+            int16_t widened[MR_AVX2 * ck_gemm_q_depth(k)];
+            block_avx2_q(&g, rows, panel0, panel1, widened);
             continue;
         }
 #endif

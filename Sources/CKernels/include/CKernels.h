@@ -125,10 +125,14 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
 /// input offset * sum of the taps (for pixels whose whole window lies inside the image), then the taps
 /// as int16 pairs for the AVX-512 vpmaddwd path and a flag saying whether they fit int16, then a flag
 /// saying whether they fit int8 and, for 9 taps (3x3), the filter columns as bytes with their starting
-/// accumulators for the AVX-512 VNNI path (vpdpbusd).
+/// accumulators for the AVX-512 VNNI path (vpdpbusd), and last a flag set by ck_depthwise_q_mark_narrow.
 size_t ck_depthwise_q_packed_count(int taps, int channels);
 void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
                          const int32_t *bias, int taps, int channels, int32_t *packed);
+/// Records in the packed filter whether, with requantization `rq`, every accumulator of the layer is
+/// provably small enough for the narrow requantization (requantize_q.h, narrow16/narrow8); returns it.
+/// Call once after ck_depthwise_q_pack, before any ck_depthwise_q with this filter and `rq`.
+int ck_depthwise_q_mark_narrow(int32_t *packed, int taps, int channels, const ck_requant *rq);
 /// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end) with a filter from
 /// ck_depthwise_q_pack (made with rq->input_offset).
 void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq, void *output,

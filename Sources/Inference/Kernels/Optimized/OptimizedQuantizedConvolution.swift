@@ -117,10 +117,15 @@ public enum OptimizedQuantizedKernels {
             inputImage = inputShape[1] * inputShape[2] * inputShape[3]
             outputImage = outputShape[1] * outputShape[2] * outputShape[3]
             let channels = outputShape[3], taps = filterShape[1] * filterShape[2]
-            self.filter = .allocate(capacity: ck_depthwise_q_packed_count(Int32(taps), Int32(channels)))
+            let packed = UnsafeMutablePointer<Int32>.allocate(capacity: ck_depthwise_q_packed_count(Int32(taps), Int32(channels)))
             ck_depthwise_q_pack(filter, isSigned ? 1 : 0, params.filterOffset, params.inputOffset, bias, Int32(taps),
-                                Int32(channels), self.filter)
-            requantization = Requantization(params: params, channels: channels, isSigned: isSigned)
+                                Int32(channels), packed)
+            let requantization = Requantization(params: params, channels: channels, isSigned: isSigned)
+            withUnsafePointer(to: requantization.parameters) { rq in
+                _ = ck_depthwise_q_mark_narrow(packed, Int32(taps), Int32(channels), rq)
+            }
+            self.filter = packed
+            self.requantization = requantization
             runner = TileRunner(threads: threads)
         }
 
