@@ -35,7 +35,7 @@ let package = Package(
 
         // Probe -> sample -> join -> report.
         .target(name: "Telemetry", dependencies: ["CPfm", "CSensors", "CPerfEvent"]),
-        .target(name: "Harness", dependencies: ["Telemetry", "Detector", "COCO", "DataLocation", "Precision"]),
+        .target(name: "Harness", dependencies: ["Telemetry", "Detector", "Inference", "COCO", "DataLocation", "Precision"]),
 
         .executableTarget(
             name: "ssd-energy",

@@ -108,7 +108,7 @@ final class SimulatedMachine {
                          energy: EnergySetup(selection: selection), gaugeNames: sampler.gaugeNames, logicalCPUs: 2,
                          probe: MachineProbe(reader: reader, windowSeconds: 0, counterEvents: []).run(),
                          software: SoftwareVersions(tool: "test", swiftCompiler: "Swift test", operatingSystem: "Linux",
-                                                    kernelRelease: "6.0-test", machine: "x86_64"))
+                                                    kernelRelease: "6.0-test", machine: "x86_64", kernels: "avx2-fma"))
     }
 }
 

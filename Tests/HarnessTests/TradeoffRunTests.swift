@@ -239,6 +239,8 @@ import Telemetry
         // int8 0.2 J at mAP 0.20; fp32 0.4 J at 0.24: both on the front; equal thread counts tie, first listed wins.
         #expect(summary.paretoFront.configurationIDs == ["ssd_int8@1t", "ssd_fp32@1t"])
         #expect(summary.software.kernelRelease == "6.0-test")
+        #expect(summary.software.kernels == "avx2-fma")
+        #expect(String(decoding: before["report.md"]!, as: UTF8.self).contains("- Inference kernels: avx2-fma"))
         #expect(summary.machine.sysfsRoot == machine.root.path)
 
         // Delete the derived files and re-render from raw: same bytes.
@@ -308,4 +310,14 @@ import Telemetry
         #expect(report.contains("**Partial run** (interrupted by SIGTERM): 0 of 2 repetitions finished"))
         _ = try ReportRenderer.render(runDirectory: output)
     }
+}
+
+/// A run records which instruction set the inference kernels used (it changes their speed several
+/// times over); records written before the field existed still decode, without it.
+@Test func softwareVersionsRecordTheKernelsInstructionSet() throws {
+    let current = SoftwareVersions.current()
+    #expect(["avx512 + VNNI", "avx512", "avx2-fma", "portable"].contains(current.kernels ?? ""))
+    let old = #"{"tool":"0.1.0","swiftCompiler":"Swift 6.3.1","operatingSystem":"Linux","kernelRelease":"6","machine":"x86_64"}"#
+    let decoded = try JSONDecoder().decode(SoftwareVersions.self, from: Data(old.utf8))
+    #expect(decoded.kernels == nil)
 }

@@ -1,3 +1,4 @@
+import Inference
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -10,7 +11,8 @@ extension SoftwareVersions {
     /// Bumped with user-visible changes to the tool's output.
     public static let toolVersion = "0.1.0"
 
-    /// The compiler that built this binary (known only at compile time) and the running kernel.
+    /// The compiler that built this binary (known only at compile time), the running kernel and the
+    /// instruction set the inference kernels use.
     public static func current() -> SoftwareVersions {
         var name = utsname()
         uname(&name)
@@ -21,7 +23,7 @@ extension SoftwareVersions {
         }
         return SoftwareVersions(tool: toolVersion, swiftCompiler: compilerVersion,
                                 operatingSystem: field(name.sysname), kernelRelease: field(name.release),
-                                machine: field(name.machine))
+                                machine: field(name.machine), kernels: InstructionSetChoice.activeDescription)
     }
 
     static var compilerVersion: String {

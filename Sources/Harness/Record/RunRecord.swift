@@ -132,13 +132,18 @@ public struct SoftwareVersions: Codable, Hashable, Sendable {
     public var operatingSystem: String
     public var kernelRelease: String
     public var machine: String
+    /// The instruction set the inference kernels used ("avx512 + VNNI", "avx2-fma", "portable"): the same
+    /// model runs several times faster on some than on others. nil in records made before it was kept.
+    public var kernels: String?
 
-    public init(tool: String, swiftCompiler: String, operatingSystem: String, kernelRelease: String, machine: String) {
+    public init(tool: String, swiftCompiler: String, operatingSystem: String, kernelRelease: String, machine: String,
+                kernels: String? = nil) {
         self.tool = tool
         self.swiftCompiler = swiftCompiler
         self.operatingSystem = operatingSystem
         self.kernelRelease = kernelRelease
         self.machine = machine
+        self.kernels = kernels
     }
 }
 

@@ -142,6 +142,9 @@ enum MarkdownReport {
         md += "- CPU: \(summary.machine.machine.cpuModel ?? "unknown"), \(summary.logicalCPUs) logical CPUs\n"
         md += "- OS: \(summary.software.operatingSystem) \(summary.software.kernelRelease) \(summary.software.machine)\n"
         md += "- ssd-energy \(summary.software.tool), built with \(summary.software.swiftCompiler)\n"
+        if let kernels = summary.software.kernels {
+            md += "- Inference kernels: \(kernels) (the best this CPU has)\n"
+        }
         if let overhead = summary.samplerOverhead {
             md += "- Sampler: \(overhead.samples) samples, \(NumberFormat.short(overhead.cpuSecondsPerSecond * 100)) % of one CPU, "
                 + "\(overhead.lateSamples) late\n"

@@ -21,6 +21,13 @@ public enum InstructionSetChoice: String, CaseIterable, Sendable {
         }
     }
 
+    /// The optimized kernels' instruction set in this process, as a run records it: "avx512 + VNNI",
+    /// "avx512", "avx2-fma" or "portable" (after any `makeActive()`).
+    public static var activeDescription: String {
+        let name = String(cString: ck_isa_name(ck_active_isa()))
+        return ck_has_avx512_vnni() != 0 ? name + " + VNNI" : name
+    }
+
     /// Makes every kernel built from now on in this process use this instruction set (the 8-bit kernels
     /// also read it when they run, so choose before building interpreters). Throws when the CPU lacks it.
     public func makeActive() throws {
