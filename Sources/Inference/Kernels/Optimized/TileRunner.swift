@@ -7,7 +7,7 @@ public struct TileRunner: Sendable {
     /// the per-range cost (a compare-exchange and a kernel call) stays small.
     public static let rangesPerThread = 8
 
-    /// Element-wise 8-bit operators (a table read or a few instructions per element, ~0.3-1 ns) below
+    /// Element-wise operators (an 8-bit table read or one float operation per element, ~0.3-1 ns) below
     /// this many elements run on one thread: handing work to the pool and waiting for it costs ~1 µs.
     public static let smallestElementwiseSplit = 16_384
 
