@@ -40,22 +40,14 @@ size_t ck_depthwise_q_packed_count(int taps, int channels) { return narrow_flag(
 
 int ck_depthwise_q_mark_narrow(int32_t *packed, int taps, int channels, const ck_requant *rq) {
     const int stride = padded_channels(channels);
-    const int32_t low = rq->is_signed ? -128 : 0, high = rq->is_signed ? 127 : 255;
-    int narrow = rq->activation_min >= low && rq->activation_max <= high && rq->activation_min <= rq->activation_max;
+    int narrow = narrow_clamp_fits(rq);
     for (int c = 0; c < channels && narrow; c++) {
         // Every input term (x + offset at border pixels, x alone inside) lies in [-255, 255].
         int64_t taps_sum = 0;
         for (int t = 0; t < taps; t++) taps_sum += llabs((int64_t)packed[(size_t)t * stride + c]);
         int64_t plain = llabs((int64_t)packed[(size_t)taps * stride + c]);
         int64_t interior = llabs((int64_t)packed[(size_t)(taps + 1) * stride + c]);
-        const int64_t bound = (plain > interior ? plain : interior) + 255 * taps_sum;  // >= |acc|
-        const int32_t shift = rq->shift[c];
-        if (bound >= (1ll << 30) || shift > 0 || shift < -31 || rq->significand[c] < 0) narrow = 0;
-        else {
-            const int64_t right = -shift;
-            const int64_t reach = bound + 1 + ((1ll << right) >> 1) + llabs((int64_t)rq->output_offset) * (1ll << right);
-            if (reach >= (1ll << 31)) narrow = 0;
-        }
+        narrow = narrow_channel_fits(rq, c, (plain > interior ? plain : interior) + 255 * taps_sum);  // bound >= |acc|
     }
     packed[narrow_flag(taps, channels)] = narrow;
     return narrow;
@@ -220,6 +212,12 @@ static inline dw_steps steps_for(const ck_window *w) {
     return s;
 }
 
+/// Input offset of each tap from the window's first, for interior pixels.
+static inline void interior_tap_offsets(const ck_window *w, dw_steps s, size_t *tap_offset) {
+    for (int t = 0; t < w->filter_height * w->filter_width; t++)
+        tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
+}
+
 /// One block of <= 16 channels of one output pixel; `rows`/`columns` are constants in the 3x3 interior
 /// call, so the tap loops unroll; `add_offset` is 0 there (the offset is in the starting accumulators).
 __attribute__((target(CK_AVX512_Q), always_inline))
@@ -354,9 +352,7 @@ static inline void depthwise_q_avx512_rows(const void *input, const ck_window *w
     const int three = w->filter_height == 3 && w->filter_width == 3;
     const int taps = w->filter_height * w->filter_width;
     const int use_pairs = filter[pairs_start(taps, s.channels) + pairs_size(taps, s.channels)];
-    // tap_offset: input offset of each tap from the window's first, for interior pixels
-    for (int t = 0; t < taps; t++)
-        tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
+    interior_tap_offsets(w, s, tap_offset);
     if (vnni_channels > 0 && !vnni_all_pixels) border_pixels_avx512(input, w, filter, rq, output, row_begin, row_end, vnni_channels, is_signed);
     if (vnni_channels == s.channels) return;
     for (int oy = row_begin; oy < row_end; oy++) {
@@ -774,8 +770,7 @@ static inline void depthwise_q_avx2_rows(const void *input, const ck_window *w, 
     const int use_pairs = filter[pairs_start(taps, s.channels) + pairs_size(taps, s.channels)] && taps <= MAX_PAIR_TAPS;
     const int narrow = filter[narrow_flag(taps, s.channels)];
     const __m256i input_offset = _mm256_set1_epi32(rq->input_offset), zero = _mm256_setzero_si256();
-    for (int t = 0; t < taps; t++)
-        tap_offset[t] = (t / w->filter_width) * s.input_row + (t % w->filter_width) * s.input_column;
+    interior_tap_offsets(w, s, tap_offset);
     for (int oy = row_begin; oy < row_end; oy++) {
         for (int ox = 0; ox < w->output_width; ox++) row_taps[ox] = taps_for(input, w, filter, oy, ox);
         char *out_row = (char *)output + (size_t)oy * w->output_width * s.channels;

@@ -272,7 +272,6 @@ static void block_portable_q(const gemm_q_args *g, int rows, int panel0, int pan
 /// the VNNI kernel may requantize with one rounding add and saturating packs (requantize_q.h, narrow16).
 /// |u * s| <= 255 * 128 for each product, and the row term is at most k * 255 * |factor|.
 static int narrow_epilogue_holds(const gemm_q_args *g) {
-    const int64_t limit = 1ll << 30;
     const int64_t input_part = (int64_t)g->k * (255 * 128 + 255 * (int64_t)llabs(g->row_sum_factor));
     int64_t largest_term = 0;
     for (int c = 0; c < g->n; c++) {
@@ -280,18 +279,9 @@ static int narrow_epilogue_holds(const gemm_q_args *g) {
         largest_term = term > largest_term ? term : largest_term;
     }
     const int64_t bound = largest_term + input_part;  // >= |acc|
-    if (bound >= limit) return 0;
-    const ck_requant *rq = g->rq;
-    const int64_t low = rq->is_signed ? -128 : 0, high = rq->is_signed ? 127 : 255;
-    if (rq->activation_min < low || rq->activation_max > high || rq->activation_min > rq->activation_max) return 0;
-    for (int c = 0; c < g->n; c++) {
-        int32_t shift = rq->shift[c];
-        if (shift > 0 || shift < -31 || rq->significand[c] < 0) return 0;
-        int64_t right = -shift;
-        // |high product| <= bound + 1, then + rounding half + output offset * 2^right, all in int32.
-        int64_t reach = bound + 1 + ((1ll << right) >> 1) + llabs((int64_t)rq->output_offset) * (1ll << right);
-        if (reach >= (1ll << 31)) return 0;
-    }
+    if (!narrow_clamp_fits(g->rq)) return 0;
+    for (int c = 0; c < g->n; c++)
+        if (!narrow_channel_fits(g->rq, c, bound)) return 0;
     return 1;
 }
 

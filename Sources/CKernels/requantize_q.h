@@ -28,6 +28,24 @@ static inline void requantize_store_scalar(const int32_t *acc, const ck_requant 
     }
 }
 
+/// Whether the activation clamp lies within the element type's range: the narrow epilogues' saturating
+/// packs then cut only what the clamp would.
+static inline int narrow_clamp_fits(const ck_requant *rq) {
+    const int32_t low = rq->is_signed ? -128 : 0, high = rq->is_signed ? 127 : 255;
+    return rq->activation_min >= low && rq->activation_max <= high && rq->activation_min <= rq->activation_max;
+}
+
+/// Whether channel c's accumulators, all with |acc| <= bound, may take the narrow requantization (narrow16,
+/// narrow8): |acc| < 2^30, a right shift only (0...31), a non-negative significand, and |high product|
+/// (<= bound + 1) + rounding half + |output offset| * 2^right within int32.
+static inline int narrow_channel_fits(const ck_requant *rq, int c, int64_t bound) {
+    const int32_t shift = rq->shift[c];
+    if (bound >= (1ll << 30) || shift > 0 || shift < -31 || rq->significand[c] < 0) return 0;
+    const int64_t right = -shift;
+    return bound + 1 + ((1ll << right) >> 1) + (rq->output_offset < 0 ? -(int64_t)rq->output_offset : rq->output_offset)
+        * (1ll << right) < (1ll << 31);
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
