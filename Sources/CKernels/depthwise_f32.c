@@ -49,9 +49,11 @@ static void depthwise_avx2(const float *input, const ck_window *w, const float *
     depthwise_rows(input, w, filter, bias, output, lo, hi, row_begin, row_end);
 }
 
-// AVX-512: 16 channels per vector (the last block masked). Pixels whose window lies inside the image take
-// unrolled 3x3 paths without bounds checks, four at a time where they can (neighbouring windows share
-// input columns, loaded once); border pixels take the general tap loop.
+// AVX-512: 16 channels per vector (the last block masked). Two orders: stride-1 inputs that stay in L2 go
+// through a zero-padded copy in L1 (rows_tiled); larger ones, and stride 2, are read in pixel order
+// straight from the input, where pixels whose window lies inside the image take unrolled 3x3 paths without bounds
+// checks, four at a time where they can (neighbouring windows share input columns, loaded once), and
+// border pixels take the general tap loop.
 
 static inline __mmask16 channel_mask(int remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1);
@@ -59,21 +61,17 @@ static inline __mmask16 channel_mask(int remaining) {
 
 // Four horizontally adjacent interior pixels, `stride` (1 or 2) a compile-time constant at each call.
 __attribute__((target("avx512f,prfchw"), always_inline))
-static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, int pixel_order,
-                            __mmask16 m, const __m512 *f, __m512 b, __m512 low, __m512 high, float *out) {
+static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, __mmask16 m,
+                            const __m512 *f, __m512 b, __m512 low, __m512 high, float *out) {
     __m512 acc[4] = {b, b, b, b};
     // The input rows a later output row adds and the next four outputs are fetched ahead: the large layers
-    // exceed L2, and in channel-block order the strided per-pixel lines defeat the hardware prefetcher.
-    // Channel-block order: the next output row's new rows, into L1. Pixel order prefetches whole rows
-    // (all channel blocks), too much for L1 (75 pixels of 144 channels are 43 KB): the rows two output
-    // rows ahead, into L2.
+    // exceed L2. Whole rows (all channel blocks) are too much for L1 (75 pixels of 144 channels are 43 KB),
+    // so the rows two output rows ahead go into L2.
     #pragma clang loop unroll(full)
     for (int i = 0; i < 4 * stride; i++) {
         #pragma clang loop unroll(full)
-        for (int fy = 3; fy < 3 + stride; fy++) {
-            if (pixel_order) _mm_prefetch((const char *)(x + (fy + stride) * line + i * pixel), _MM_HINT_T1);
-            else _mm_prefetch((const char *)(x + fy * line + i * pixel), _MM_HINT_T0);
-        }
+        for (int fy = 3; fy < 3 + stride; fy++)
+            _mm_prefetch((const char *)(x + (fy + stride) * line + i * pixel), _MM_HINT_T1);
     }
     #pragma clang loop unroll(full)
     for (int p = 4; p < 8; p++) __builtin_prefetch(out + p * pixel, 1, 3);
@@ -121,58 +119,11 @@ static inline __m512 pixel_block(const float *input, const ck_window *w, const f
     return acc;
 }
 
-// Channel blocks outside the pixel loop, so a 3x3 filter and the bias stay in registers for a whole
-// output row: the faster order when the input sits in L2 (the 19x19 and smaller maps at stride 1).
-__attribute__((target("avx512f,prfchw")))
-static void rows_channel_major(const float *input, const ck_window *w, const float *filter, const float *bias,
-                               float *output, float lo, float hi, int row_begin, int row_end) {
-    const int channels = w->channels;
-    const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
-    const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
-        && w->dilation_width == 1;
-    const int sw = w->stride_width;
-    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
-    for (int oy = row_begin; oy < row_end; oy++) {
-        const int iy0 = oy * w->stride_height - w->pad_top;
-        const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
-        float *out_row = output + (size_t)oy * w->output_width * channels;
-        for (int c0 = 0; c0 < channels; c0 += 16) {
-            const __mmask16 m = channel_mask(channels - c0);
-            const __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
-            __m512 f[9];
-            for (int t = 0; t < 9; t++)
-                f[t] = unrolled3x3 ? _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0) : _mm512_setzero_ps();
-            const float *row = input + (ptrdiff_t)iy0 * line + c0;
-            for (int ox = 0; ox < w->output_width;) {
-                const int ix0 = ox * sw - w->pad_left;
-                float *out = out_row + (size_t)ox * channels + c0;
-                const int inside = rows_inside && ix0 >= 0 && ix0 + 2 < w->input_width;
-                if (inside && ox + 3 < w->output_width && ix0 + 3 * sw + 2 < w->input_width && sw <= 2) {
-                    if (sw == 1) quad_3x3(row + ix0 * pixel, line, pixel, 1, 0, m, f, b, low, high, out);
-                    else quad_3x3(row + ix0 * pixel, line, pixel, 2, 0, m, f, b, low, high, out);
-                    ox += 4;
-                    continue;
-                }
-                __m512 acc = b;
-                if (inside) {
-                    const float *x = row + ix0 * pixel;
-                    for (int t = 0; t < 9; t++)
-                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + (t / 3) * line + (t % 3) * pixel), f[t], acc);
-                } else {
-                    acc = pixel_block(input, w, filter, iy0, ix0, c0, 0, m, acc);
-                }
-                _mm512_mask_storeu_ps(out, m, _mm512_min_ps(_mm512_max_ps(acc, low), high));
-                ox++;
-            }
-        }
-    }
-}
-
 // All channel blocks of a pixel (or four) before the next, reloading the filter from L1. The input rows
-// are then read in address order, which the hardware prefetcher follows, where channel-block order
+// are then read in address order, which the hardware prefetcher follows, where a channel block at a time
 // touches one line in every `channels / 16`. Measured with benchmarks/speed/conv_f32_ab.sh: 0.65-0.75x
 // the time of channel-block order on the 150x150x32 and 38x38x192 stride-1 layers and the 150x150x96 and
-// 19x19x576 stride-2 ones, 1.03-1.1x on inputs that fit in L2 at stride 1.
+// 19x19x576 stride-2 ones.
 __attribute__((target("avx512f,prfchw")))
 static void rows_pixel_major(const float *input, const ck_window *w, const float *filter, const float *bias,
                              float *output, float lo, float hi, int row_begin, int row_end) {
@@ -198,8 +149,8 @@ static void rows_pixel_major(const float *input, const ck_window *w, const float
                 if (quad) {
                     __m512 f[9];
                     for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0);
-                    if (sw == 1) quad_3x3(row + ix0 * pixel + c0, line, pixel, 1, 1, m, f, b, low, high, out);
-                    else quad_3x3(row + ix0 * pixel + c0, line, pixel, 2, 1, m, f, b, low, high, out);
+                    if (sw == 1) quad_3x3(row + ix0 * pixel + c0, line, pixel, 1, m, f, b, low, high, out);
+                    else quad_3x3(row + ix0 * pixel + c0, line, pixel, 2, m, f, b, low, high, out);
                     continue;
                 }
                 __m512 acc = pixel_block(input, w, filter, iy0, ix0, c0, inside, m, b);
@@ -210,28 +161,166 @@ static void rows_pixel_major(const float *input, const ck_window *w, const float
     }
 }
 
-// Inputs at least this large (beyond what stays in the 2 MB L2 next to the output) take pixel order.
-#define PIXEL_ORDER_BYTES (1u << 20)
+// 3x3 stride-1 windows through a small zero-padded copy of the input that stays in L1: for a group of
+// channel blocks, the three padded input rows of an output row are held in a ring, and each block runs the
+// whole output row with its filter in registers, four pixels at a time. The copy replaces the border
+// paths (out-of-image taps read zeros, adding 0 * w, which leaves the sum as it is) and turns the strided
+// per-pixel input lines of a channel block into L1 hits: each input line comes from L2 once per group.
+// The ring's layout, [block][slot][padded column][16 floats], makes every tap a constant offset from
+// three row pointers; with run-time steps clang kept one pointer per tap and spilled them. The taps are
+// added in the same order as pixel order's, so the sums are the same. (Stride 2 measured no faster.)
+#define TILE_FLOATS 6144  // 24 KB per ring: half of a 48 KB L1, the rest for the output lines and filters
+
+// `n` (1-4) horizontally adjacent output pixels of one 16-channel block from its ring rows.
+__attribute__((target("avx512f"), always_inline))
+static inline void tile_pixels(const float *r0, const float *r1, const float *r2, int n, const __m512 *f,
+                               __m512 b, __m512 low, __m512 high, __mmask16 m, float *out, ptrdiff_t pixel) {
+    __m512 acc[4] = {b, b, b, b};
+    const float *rows[3] = {r0, r1, r2};
+    #pragma clang loop unroll(full)
+    for (int fy = 0; fy < 3; fy++) {
+        __m512 column[6];
+        #pragma clang loop unroll(full)
+        for (int i = 0; i < n + 2; i++) column[i] = _mm512_load_ps(rows[fy] + i * 16);
+        #pragma clang loop unroll(full)
+        for (int p = 0; p < n; p++) {
+            #pragma clang loop unroll(full)
+            for (int fx = 0; fx < 3; fx++) acc[p] = _mm512_fmadd_ps(column[p + fx], f[fy * 3 + fx], acc[p]);
+        }
+    }
+    #pragma clang loop unroll(full)
+    for (int p = 0; p < n; p++)
+        _mm512_mask_storeu_ps(out + p * pixel, m, _mm512_min_ps(_mm512_max_ps(acc[p], low), high));
+}
+
+// One output row of one channel block.
+__attribute__((target("avx512f"), always_inline))
+static inline void tile_row(const float *r0, const float *r1, const float *r2, int output_width, const __m512 *f,
+                            __m512 b, __m512 low, __m512 high, __mmask16 m, float *out, ptrdiff_t pixel) {
+    int ox = 0;
+    for (; ox + 4 <= output_width; ox += 4)
+        tile_pixels(r0 + ox * 16, r1 + ox * 16, r2 + ox * 16, 4, f, b, low, high, m, out + ox * pixel, pixel);
+    const ptrdiff_t at = (ptrdiff_t)ox * 16;
+    switch (output_width - ox) {
+    case 3: tile_pixels(r0 + at, r1 + at, r2 + at, 3, f, b, low, high, m, out + ox * pixel, pixel); break;
+    case 2: tile_pixels(r0 + at, r1 + at, r2 + at, 2, f, b, low, high, m, out + ox * pixel, pixel); break;
+    case 1: tile_pixels(r0 + at, r1 + at, r2 + at, 1, f, b, low, high, m, out + ox * pixel, pixel); break;
+    default: break;
+    }
+}
+
+// Channels per group for a padded row width: as many 16-channel blocks as fit three rows in the ring.
+static int tile_group_channels(int channels, int padded_width) {
+    int blocks = TILE_FLOATS / (3 * padded_width * 16);
+    int all = (channels + 15) / 16;
+    return (blocks < all ? blocks : all) * 16;
+}
+
+static int tile_fits(const ck_window *w) {
+    return w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1 && w->dilation_width == 1
+        && w->stride_height == 1 && w->stride_width == 1 && tile_group_channels(16, w->output_width + 2) >= 16;
+}
+
+// The ring slot of padded row r (which may be -1): three consecutive rows never share one.
+static inline int tile_slot(int row) { return ((row % 3) + 3) % 3; }
+
+// Copies padded row `row` of the image (zeros outside it) for channels [c_begin, c_begin + group) into
+// slot `slot` of each 16-channel block's rows, padded column px being image column px - pad_left.
+__attribute__((target("avx512f")))
+static void tile_fill_row(const float *input, const ck_window *w, int row, int c_begin, int group,
+                          int padded_width, int slot, float *ring) {
+    const int channels = w->channels;
+    const ptrdiff_t block_floats = (ptrdiff_t)3 * padded_width * 16;
+    float *first = ring + (ptrdiff_t)slot * padded_width * 16;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int px = 0; px < padded_width; px++) {
+        const int ix = px - w->pad_left;
+        float *dst = first + px * 16;
+        if (row < 0 || row >= w->input_height || ix < 0 || ix >= w->input_width) {
+            for (int c = 0; c < group; c += 16, dst += block_floats) _mm512_store_ps(dst, zero);
+            continue;
+        }
+        const float *src = input + ((ptrdiff_t)row * w->input_width + ix) * channels + c_begin;
+        for (int c = 0; c < group; c += 16, dst += block_floats)
+            _mm512_store_ps(dst, _mm512_maskz_loadu_ps(channel_mask(channels - c_begin - c), src + c));
+    }
+}
+
+__attribute__((target("avx512f")))
+static void rows_tiled(const float *input, const ck_window *w, const float *filter, const float *bias,
+                       float *output, float lo, float hi, int row_begin, int row_end) {
+    const int channels = w->channels, padded_width = w->output_width + 2;
+    const int group = tile_group_channels(channels, padded_width);
+    const ptrdiff_t pixel = channels, row_floats = (ptrdiff_t)padded_width * 16, block_floats = 3 * row_floats;
+    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
+    float ring[TILE_FLOATS] __attribute__((aligned(64)));
+    for (int c_begin = 0; c_begin < channels; c_begin += group) {
+        int loaded = row_begin - w->pad_top;  // one past the last padded row copied
+        for (int oy = row_begin; oy < row_end; oy++) {
+            const int iy0 = oy - w->pad_top;
+            for (; loaded < iy0 + 3; loaded++)
+                tile_fill_row(input, w, loaded, c_begin, group, padded_width, tile_slot(loaded), ring);
+            const float *r0 = ring + tile_slot(iy0) * row_floats, *r1 = ring + tile_slot(iy0 + 1) * row_floats,
+                        *r2 = ring + tile_slot(iy0 + 2) * row_floats;
+            float *out_row = output + (size_t)oy * w->output_width * channels;
+            for (int c = 0; c < group && c_begin + c < channels; c += 16) {
+                const int c0 = c_begin + c;
+                const ptrdiff_t block = (c / 16) * block_floats;
+                const __mmask16 m = channel_mask(channels - c0);
+                const __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
+                __m512 f[9];
+                for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0);
+                tile_row(r0 + block, r1 + block, r2 + block, w->output_width, f, b, low, high, m, out_row + c0, pixel);
+            }
+        }
+    }
+}
+
+// Inputs at least this large (beyond what stays in the 2 MB L2 next to the output) take pixel order, which
+// prefetches them; below it the tiled order is ~2x faster on the 19x19 and smaller person layers and
+// 0.95-1.05x slower than pixel order on the 38x38x192 one (benchmarks/speed/conv_f32_ab.sh).
+#define TILE_INPUT_BYTES (1u << 20)
+
+static int takes_tiled_order(const ck_window *w) {
+    const size_t input_bytes = (size_t)w->input_height * w->input_width * w->channels * sizeof(float);
+    return input_bytes < TILE_INPUT_BYTES && tile_fits(w);
+}
 
 __attribute__((target("avx512f,prfchw")))
 static void depthwise_avx512(const float *input, const ck_window *w, const float *filter, const float *bias,
                              float *output, float lo, float hi, int row_begin, int row_end) {
-    const size_t input_bytes = (size_t)w->input_height * w->input_width * w->channels * sizeof(float);
-    if (w->stride_width == 2 || input_bytes >= PIXEL_ORDER_BYTES)
-        rows_pixel_major(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+    if (takes_tiled_order(w))
+        rows_tiled(input, w, filter, bias, output, lo, hi, row_begin, row_end);
     else
-        rows_channel_major(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+        rows_pixel_major(input, w, filter, bias, output, lo, hi, row_begin, row_end);
 }
 #endif
 
+static ck_isa depthwise_isa(ck_isa isa) {
+#if defined(__x86_64__)
+    return isa > ck_detected_isa() ? ck_detected_isa() : isa;
+#else
+    (void)isa;
+    return CK_ISA_PORTABLE;
+#endif
+}
+
 void ck_depthwise_f32(const float *input, const ck_window *w, const float *filter, const float *bias,
                       float *output, float lo, float hi, int row_begin, int row_end, ck_isa isa) {
+    switch (depthwise_isa(isa)) {
 #if defined(__x86_64__)
-    switch (isa > ck_detected_isa() ? ck_detected_isa() : isa) {
     case CK_ISA_AVX512: depthwise_avx512(input, w, filter, bias, output, lo, hi, row_begin, row_end); return;
     case CK_ISA_AVX2_FMA: depthwise_avx2(input, w, filter, bias, output, lo, hi, row_begin, row_end); return;
-    default: break;
-    }
 #endif
-    depthwise_portable(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+    default: depthwise_portable(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+    }
+}
+
+int ck_depthwise_f32_copies_rows(const ck_window *w, ck_isa isa) {
+#if defined(__x86_64__)
+    if (depthwise_isa(isa) == CK_ISA_AVX512) return takes_tiled_order(w);
+#endif
+    (void)w;
+    (void)isa;
+    return 0;
 }

@@ -129,8 +129,12 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         ConvCase(height: 7, width: 5, inputChannels: 200, outputChannels: 200, filterHeight: 3, filterWidth: 3,
                  stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
-        // Inputs of 1 MiB and more, which the AVX-512 kernel walks pixel by pixel rather than by channel
-        // block also at stride 1 (a masked last block in the second).
+        // A row too wide for the AVX-512 kernel's L1 copy of three padded rows, so read in pixel order
+        // although the input is small.
+        ConvCase(height: 4, width: 140, inputChannels: 20, outputChannels: 20, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        // Inputs of 1 MiB and more, which the AVX-512 kernel walks pixel by pixel rather than through that
+        // copy also at stride 1 (a masked last block in the second).
         ConvCase(height: 64, width: 66, inputChannels: 64, outputChannels: 64, filterHeight: 3, filterWidth: 3,
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         ConvCase(height: 90, width: 75, inputChannels: 41, outputChannels: 41, filterHeight: 3, filterWidth: 3,
@@ -167,6 +171,35 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
             var optimized = [Float](repeating: .nan, count: count)
             kernel.run(input: input, output: &optimized)
             return optimized
+        }
+    }
+}
+
+@Test func depthwiseRowRangeWritesExactlyItsRowsAsTheWholeDoes() {
+    // Threads split a depthwise by output rows, and a range that starts mid-image copies its first input
+    // rows afresh (AVX-512 tiled order): it must write its rows bit for bit as the whole call does, and
+    // nothing else. A 19x19 map takes the tiled order, a 40x40 one and stride 2 pixel order; 41 channels
+    // end in a masked block.
+    var random = SeededRandom(state: 11)
+    for (side, stride) in [(19, 1), (40, 1), (19, 2)] {
+        let channels = 41
+        let c = ConvCase(height: side, width: side, inputChannels: channels, outputChannels: channels, filterHeight: 3,
+                         filterWidth: 3, stride: stride, dilation: 1, same: true, clamp: .relu6, hasBias: true)
+        let g = c.geometry()
+        let input = random.floats(side * side * channels)
+        let filter = random.floats(9 * channels), bias = random.floats(channels)
+        var window = ck_window(geometry: g, channels: channels)
+        let count = g.outputHeight * g.outputWidth * channels
+        let rows = 2..<(g.outputHeight - 3)
+        for isa in instructionSets {
+            // A sentinel rather than NaN, so that adding to an output outside the range shows too.
+            var whole = [Float](repeating: .nan, count: count), part = [Float](repeating: 12345, count: count)
+            ck_depthwise_f32(input, &window, filter, bias, &whole, 0, 6, 0, Int32(g.outputHeight), isa)
+            ck_depthwise_f32(input, &window, filter, bias, &part, 0, 6, Int32(rows.lowerBound), Int32(rows.upperBound), isa)
+            let wrong = (0..<count).first { i in
+                rows.contains(i / channels / g.outputWidth) ? part[i].bitPattern != whole[i].bitPattern : part[i] != 12345
+            }
+            #expect(wrong == nil, "\(c) on \(String(cString: ck_isa_name(isa))): output \(wrong ?? -1)")
         }
     }
 }
