@@ -70,7 +70,8 @@ public enum OptimizedFloatKernels {
     }
 
     /// Depthwise convolution with depth multiplier 1 (all SSD models), split across threads by output rows:
-    /// two ranges per thread where the C kernel copies the input rows it reads (small maps on AVX-512),
+    /// two ranges per thread where the C kernel copies the input rows it reads (stride-1 3x3 layers on
+    /// AVX2, those whose input stays in L2 on AVX-512),
     /// since each range copies again the two rows it shares with the range before. Measured with `profile`
     /// at 2 threads (per-kernel minima, person fp32): the 19x19 and 10x10 depthwise layers 0.55-0.65x the
     /// time they take with eight ranges per thread.
