@@ -44,7 +44,7 @@ static void depthwise_portable(const float *input, const ck_window *w, const flo
 }
 
 #if defined(__x86_64__)
-// Shared by the AVX2 and AVX-512 tiled orders (rows_tiled_avx2, rows_tiled below).
+// The tiled order (described at its AVX-512 kernels below), shared by AVX2 and AVX-512.
 #define TILE_FLOATS 6144  // 24 KB per ring: half of a 48 KB L1, the rest for the output lines and filters
 
 // Channels per group for a padded row width: as many blocks of `lanes` channels as fit three rows in the
@@ -63,7 +63,48 @@ static int tile_fits(const ck_window *w, int lanes) {
 // The ring slot of padded row r (which may be -1): three consecutive rows never share one.
 static inline int tile_slot(int row) { return ((row % 3) + 3) % 3; }
 
-// AVX2: the AVX-512 tiled order (see rows_tiled) with 8-channel blocks, for every stride-1 3x3 layer whose
+// One depthwise call's arguments, for the tiled order's per-instruction-set parts.
+typedef struct {
+    const float *input, *filter, *bias;
+    float *output;
+    float lo, hi;
+} tile_job;
+
+// Copies padded row `row` of the image (zeros outside it) for channels [c_begin, c_begin + group) into
+// ring slot `slot` of each channel block's rows (layout [block][slot][padded column][lanes]), padded
+// column px being image column px - pad_left.
+typedef void (*tile_fill_fn)(const float *input, const ck_window *w, int row, int c_begin, int group,
+                             int padded_width, int slot, float *ring);
+// One output row of the channel block starting at c0, from its three ring rows.
+typedef void (*tile_block_row_fn)(const tile_job *job, const ck_window *w, const float *r0, const float *r1,
+                                  const float *r2, int c0, float *out_row);
+
+// The tiled order's walk, the same for every instruction set: for each group of channel blocks, output
+// rows [row_begin, row_end) in order, copying each padded input row once.
+static void rows_tiled_walk(const tile_job *job, const ck_window *w, int row_begin, int row_end, int lanes,
+                            tile_fill_fn fill, tile_block_row_fn block_row) {
+    const int channels = w->channels, padded_width = w->output_width + 2;
+    const int group = tile_group_channels(channels, padded_width, lanes);
+    const ptrdiff_t row_floats = (ptrdiff_t)padded_width * lanes, block_floats = 3 * row_floats;
+    float ring[TILE_FLOATS] __attribute__((aligned(64)));
+    for (int c_begin = 0; c_begin < channels; c_begin += group) {
+        int loaded = row_begin - w->pad_top;  // one past the last padded row copied
+        for (int oy = row_begin; oy < row_end; oy++) {
+            const int iy0 = oy - w->pad_top;
+            for (; loaded < iy0 + 3; loaded++)
+                fill(job->input, w, loaded, c_begin, group, padded_width, tile_slot(loaded), ring);
+            const float *r0 = ring + tile_slot(iy0) * row_floats, *r1 = ring + tile_slot(iy0 + 1) * row_floats,
+                        *r2 = ring + tile_slot(iy0 + 2) * row_floats;
+            float *out_row = job->output + (size_t)oy * w->output_width * channels;
+            for (int c = 0; c < group && c_begin + c < channels; c += lanes) {
+                const ptrdiff_t block = (c / lanes) * block_floats;
+                block_row(job, w, r0 + block, r1 + block, r2 + block, c_begin + c, out_row);
+            }
+        }
+    }
+}
+
+// AVX2: the tiled order with 8-channel blocks, for every stride-1 3x3 layer whose
 // rows fit: the loop above, vectorized by the compiler, re-reads and re-writes each output row per tap
 // (5.9 GFLOP/s on 150x150x32). Sixteen registers hold the four accumulators, one filter row and the
 // input columns, so the filter is read from L1 per row of taps.
@@ -94,6 +135,7 @@ static inline void tile_pixels_avx2(const float *r0, const float *r1, const floa
         _mm256_maskstore_ps(out + p * pixel, m, _mm256_min_ps(_mm256_max_ps(acc[p], low), high));
 }
 
+// A tile_fill_fn for 8-channel blocks.
 __attribute__((target("avx2,fma")))
 static void tile_fill_row_avx2(const float *input, const ck_window *w, int row, int c_begin, int group,
                                int padded_width, int slot, float *ring) {
@@ -113,58 +155,42 @@ static void tile_fill_row_avx2(const float *input, const ck_window *w, int row, 
     }
 }
 
+// A tile_block_row_fn for 8-channel blocks.
 __attribute__((target("avx2,fma")))
-static void rows_tiled_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
-                            float *output, float lo, float hi, int row_begin, int row_end) {
-    const int channels = w->channels, padded_width = w->output_width + 2;
-    const int group = tile_group_channels(channels, padded_width, 8);
-    const ptrdiff_t pixel = channels, row_floats = (ptrdiff_t)padded_width * 8, block_floats = 3 * row_floats;
-    const __m256 low = _mm256_set1_ps(lo), high = _mm256_set1_ps(hi);
-    float ring[TILE_FLOATS] __attribute__((aligned(64)));
+static void tile_block_row_avx2(const tile_job *job, const ck_window *w, const float *r0, const float *r1,
+                                const float *r2, int c0, float *out_row) {
+    const ptrdiff_t pixel = w->channels;
+    const __m256 low = _mm256_set1_ps(job->lo), high = _mm256_set1_ps(job->hi);
+    const __m256i m = lanes_below(w->channels - c0);
+    const __m256 b = _mm256_maskload_ps(job->bias + c0, m);
     float f[9 * 8] __attribute__((aligned(32)));
-    for (int c_begin = 0; c_begin < channels; c_begin += group) {
-        int loaded = row_begin - w->pad_top;  // one past the last padded row copied
-        for (int oy = row_begin; oy < row_end; oy++) {
-            const int iy0 = oy - w->pad_top;
-            for (; loaded < iy0 + 3; loaded++)
-                tile_fill_row_avx2(input, w, loaded, c_begin, group, padded_width, tile_slot(loaded), ring);
-            const float *r0 = ring + tile_slot(iy0) * row_floats, *r1 = ring + tile_slot(iy0 + 1) * row_floats,
-                        *r2 = ring + tile_slot(iy0 + 2) * row_floats;
-            float *out_row = output + (size_t)oy * w->output_width * channels;
-            for (int c = 0; c < group && c_begin + c < channels; c += 8) {
-                const int c0 = c_begin + c;
-                const ptrdiff_t block = (c / 8) * block_floats;
-                const __m256i m = lanes_below(channels - c0);
-                const __m256 b = _mm256_maskload_ps(bias + c0, m);
-                for (int t = 0; t < 9; t++) _mm256_store_ps(f + t * 8, _mm256_maskload_ps(filter + (size_t)t * channels + c0, m));
-                int ox = 0;
-                for (; ox + 4 <= w->output_width; ox += 4)
-                    tile_pixels_avx2(r0 + block + ox * 8, r1 + block + ox * 8, r2 + block + ox * 8, 4, f, b, low, high,
-                                     m, out_row + c0 + ox * pixel, pixel);
-                const float *a0 = r0 + block + ox * 8, *a1 = r1 + block + ox * 8, *a2 = r2 + block + ox * 8;
-                float *out = out_row + c0 + ox * pixel;
-                switch (w->output_width - ox) {
-                case 3: tile_pixels_avx2(a0, a1, a2, 3, f, b, low, high, m, out, pixel); break;
-                case 2: tile_pixels_avx2(a0, a1, a2, 2, f, b, low, high, m, out, pixel); break;
-                case 1: tile_pixels_avx2(a0, a1, a2, 1, f, b, low, high, m, out, pixel); break;
-                default: break;
-                }
-            }
-        }
+    for (int t = 0; t < 9; t++) _mm256_store_ps(f + t * 8, _mm256_maskload_ps(job->filter + (size_t)t * w->channels + c0, m));
+    float *out = out_row + c0;
+    int ox = 0;
+    for (; ox + 4 <= w->output_width; ox += 4)
+        tile_pixels_avx2(r0 + ox * 8, r1 + ox * 8, r2 + ox * 8, 4, f, b, low, high, m, out + ox * pixel, pixel);
+    const float *a0 = r0 + ox * 8, *a1 = r1 + ox * 8, *a2 = r2 + ox * 8;
+    switch (w->output_width - ox) {
+    case 3: tile_pixels_avx2(a0, a1, a2, 3, f, b, low, high, m, out + ox * pixel, pixel); break;
+    case 2: tile_pixels_avx2(a0, a1, a2, 2, f, b, low, high, m, out + ox * pixel, pixel); break;
+    case 1: tile_pixels_avx2(a0, a1, a2, 1, f, b, low, high, m, out + ox * pixel, pixel); break;
+    default: break;
     }
 }
 
 __attribute__((target("avx2,fma")))
 static void depthwise_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
                            float *output, float lo, float hi, int row_begin, int row_end) {
-    if (tile_fits(w, 8))
-        rows_tiled_avx2(input, w, filter, bias, output, lo, hi, row_begin, row_end);
-    else
+    if (tile_fits(w, 8)) {
+        const tile_job job = {input, filter, bias, output, lo, hi};
+        rows_tiled_walk(&job, w, row_begin, row_end, 8, tile_fill_row_avx2, tile_block_row_avx2);
+    } else {
         depthwise_rows(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+    }
 }
 
 // AVX-512: 16 channels per vector (the last block masked). Two orders: stride-1 inputs that stay in L2 go
-// through a zero-padded copy in L1 (rows_tiled); larger ones, and stride 2, are read in pixel order
+// through a zero-padded copy in L1 (rows_tiled_walk); larger ones, and stride 2, are read in pixel order
 // straight from the input, where pixels whose window lies inside the image take unrolled 3x3 paths without bounds
 // checks, four at a time where they can (neighbouring windows share input columns, loaded once), and
 // border pixels take the general tap loop.
@@ -283,6 +309,7 @@ static void rows_pixel_major(const float *input, const ck_window *w, const float
 // The ring's layout, [block][slot][padded column][16 floats], makes every tap a constant offset from
 // three row pointers; with run-time steps clang kept one pointer per tap and spilled them. The taps are
 // added in the same order as pixel order's, so the sums are the same. (Stride 2 measured no faster.)
+
 // `n` (1-4) horizontally adjacent output pixels of one 16-channel block from its ring rows.
 __attribute__((target("avx512f"), always_inline))
 static inline void tile_pixels(const float *r0, const float *r1, const float *r2, int n, const __m512 *f,
@@ -321,8 +348,7 @@ static inline void tile_row(const float *r0, const float *r1, const float *r2, i
     }
 }
 
-// Copies padded row `row` of the image (zeros outside it) for channels [c_begin, c_begin + group) into
-// slot `slot` of each 16-channel block's rows, padded column px being image column px - pad_left.
+// A tile_fill_fn for 16-channel blocks.
 __attribute__((target("avx512f")))
 static void tile_fill_row(const float *input, const ck_window *w, int row, int c_begin, int group,
                           int padded_width, int slot, float *ring) {
@@ -343,34 +369,16 @@ static void tile_fill_row(const float *input, const ck_window *w, int row, int c
     }
 }
 
+// A tile_block_row_fn for 16-channel blocks.
 __attribute__((target("avx512f")))
-static void rows_tiled(const float *input, const ck_window *w, const float *filter, const float *bias,
-                       float *output, float lo, float hi, int row_begin, int row_end) {
-    const int channels = w->channels, padded_width = w->output_width + 2;
-    const int group = tile_group_channels(channels, padded_width, 16);
-    const ptrdiff_t pixel = channels, row_floats = (ptrdiff_t)padded_width * 16, block_floats = 3 * row_floats;
-    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
-    float ring[TILE_FLOATS] __attribute__((aligned(64)));
-    for (int c_begin = 0; c_begin < channels; c_begin += group) {
-        int loaded = row_begin - w->pad_top;  // one past the last padded row copied
-        for (int oy = row_begin; oy < row_end; oy++) {
-            const int iy0 = oy - w->pad_top;
-            for (; loaded < iy0 + 3; loaded++)
-                tile_fill_row(input, w, loaded, c_begin, group, padded_width, tile_slot(loaded), ring);
-            const float *r0 = ring + tile_slot(iy0) * row_floats, *r1 = ring + tile_slot(iy0 + 1) * row_floats,
-                        *r2 = ring + tile_slot(iy0 + 2) * row_floats;
-            float *out_row = output + (size_t)oy * w->output_width * channels;
-            for (int c = 0; c < group && c_begin + c < channels; c += 16) {
-                const int c0 = c_begin + c;
-                const ptrdiff_t block = (c / 16) * block_floats;
-                const __mmask16 m = channel_mask(channels - c0);
-                const __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
-                __m512 f[9];
-                for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0);
-                tile_row(r0 + block, r1 + block, r2 + block, w->output_width, f, b, low, high, m, out_row + c0, pixel);
-            }
-        }
-    }
+static void tile_block_row(const tile_job *job, const ck_window *w, const float *r0, const float *r1,
+                           const float *r2, int c0, float *out_row) {
+    const __m512 low = _mm512_set1_ps(job->lo), high = _mm512_set1_ps(job->hi);
+    const __mmask16 m = channel_mask(w->channels - c0);
+    const __m512 b = _mm512_maskz_loadu_ps(m, job->bias + c0);
+    __m512 f[9];
+    for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, job->filter + (size_t)t * w->channels + c0);
+    tile_row(r0, r1, r2, w->output_width, f, b, low, high, m, out_row + c0, w->channels);
 }
 
 // Inputs at least this large (beyond what stays in the 2 MB L2 next to the output) take pixel order, which
@@ -386,10 +394,12 @@ static int takes_tiled_order(const ck_window *w) {
 __attribute__((target("avx512f,prfchw")))
 static void depthwise_avx512(const float *input, const ck_window *w, const float *filter, const float *bias,
                              float *output, float lo, float hi, int row_begin, int row_end) {
-    if (takes_tiled_order(w))
-        rows_tiled(input, w, filter, bias, output, lo, hi, row_begin, row_end);
-    else
+    if (takes_tiled_order(w)) {
+        const tile_job job = {input, filter, bias, output, lo, hi};
+        rows_tiled_walk(&job, w, row_begin, row_end, 16, tile_fill_row, tile_block_row);
+    } else {
         rows_pixel_major(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+    }
 }
 #endif
 
