@@ -57,7 +57,8 @@ static int tile_group_channels(int channels, int padded_width, int lanes) {
 
 static int tile_fits(const ck_window *w, int lanes) {
     return w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1 && w->dilation_width == 1
-        && w->stride_height == 1 && w->stride_width == 1 && tile_group_channels(lanes, w->output_width + 2, lanes) >= lanes;
+        && w->stride_height == 1 && w->stride_width == 1
+        && tile_group_channels(lanes, w->output_width + 2, lanes) >= lanes;
 }
 
 // The ring slot of padded row r (which may be -1): three consecutive rows never share one.
@@ -104,10 +105,10 @@ static void rows_tiled_walk(const tile_job *job, const ck_window *w, int row_beg
     }
 }
 
-// AVX2: the tiled order with 8-channel blocks, for every stride-1 3x3 layer whose
-// rows fit: the loop above, vectorized by the compiler, re-reads and re-writes each output row per tap
-// (5.9 GFLOP/s on 150x150x32). Sixteen registers hold the four accumulators, one filter row and the
-// input columns, so the filter is read from L1 per row of taps.
+// AVX2: the tiled order with 8-channel blocks, for every stride-1 3x3 layer whose rows fit, since the loop
+// above, vectorized by the compiler, re-reads and re-writes each output row per tap (5.9 GFLOP/s on
+// 150x150x32). Sixteen registers hold the four accumulators, the input columns and one filter tap at a
+// time, so the filter is read from L1 for each tap.
 __attribute__((target("avx2"), always_inline))
 static inline __m256i lanes_below(int remaining) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(remaining), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -164,7 +165,8 @@ static void tile_block_row_avx2(const tile_job *job, const ck_window *w, const f
     const __m256i m = lanes_below(w->channels - c0);
     const __m256 b = _mm256_maskload_ps(job->bias + c0, m);
     float f[9 * 8] __attribute__((aligned(32)));
-    for (int t = 0; t < 9; t++) _mm256_store_ps(f + t * 8, _mm256_maskload_ps(job->filter + (size_t)t * w->channels + c0, m));
+    for (int t = 0; t < 9; t++)
+        _mm256_store_ps(f + t * 8, _mm256_maskload_ps(job->filter + (size_t)t * w->channels + c0, m));
     float *out = out_row + c0;
     int ox = 0;
     for (; ox + 4 <= w->output_width; ox += 4)
@@ -191,9 +193,9 @@ static void depthwise_avx2(const float *input, const ck_window *w, const float *
 
 // AVX-512: 16 channels per vector (the last block masked). Two orders: stride-1 inputs that stay in L2 go
 // through a zero-padded copy in L1 (rows_tiled_walk); larger ones, and stride 2, are read in pixel order
-// straight from the input, where pixels whose window lies inside the image take unrolled 3x3 paths without bounds
-// checks, four at a time where they can (neighbouring windows share input columns, loaded once), and
-// border pixels take the general tap loop.
+// straight from the input, where pixels whose window lies inside the image take unrolled 3x3 paths
+// without bounds checks, four at a time where they can (neighbouring windows share input columns, loaded
+// once), and border pixels take the general tap loop.
 
 static inline __mmask16 channel_mask(int remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1);

@@ -177,9 +177,9 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
 
 @Test func depthwiseRowRangeWritesExactlyItsRowsAsTheWholeDoes() {
     // Threads split a depthwise by output rows, and a range that starts mid-image copies its first input
-    // rows afresh (AVX-512 tiled order): it must write its rows bit for bit as the whole call does, and
-    // nothing else. A 19x19 map takes the tiled order, a 40x40 one and stride 2 pixel order; 41 channels
-    // end in a masked block.
+    // rows afresh (tiled order): it must write its rows bit for bit as the whole call does, and nothing
+    // else. A 19x19 map takes the tiled order, a 40x40 one the tiled order on AVX2 and pixel order on
+    // AVX-512, stride 2 the other paths; 41 channels end in a masked block.
     var random = SeededRandom(state: 11)
     for (side, stride) in [(19, 1), (40, 1), (19, 2)] {
         let channels = 41
@@ -195,9 +195,11 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
             // A sentinel rather than NaN, so that adding to an output outside the range shows too.
             var whole = [Float](repeating: .nan, count: count), part = [Float](repeating: 12345, count: count)
             ck_depthwise_f32(input, &window, filter, bias, &whole, 0, 6, 0, Int32(g.outputHeight), isa)
-            ck_depthwise_f32(input, &window, filter, bias, &part, 0, 6, Int32(rows.lowerBound), Int32(rows.upperBound), isa)
+            ck_depthwise_f32(input, &window, filter, bias, &part, 0, 6, Int32(rows.lowerBound), Int32(rows.upperBound),
+                             isa)
             let wrong = (0..<count).first { i in
-                rows.contains(i / channels / g.outputWidth) ? part[i].bitPattern != whole[i].bitPattern : part[i] != 12345
+                rows.contains(i / channels / g.outputWidth)
+                    ? part[i].bitPattern != whole[i].bitPattern : part[i] != 12345
             }
             #expect(wrong == nil, "\(c) on \(String(cString: ck_isa_name(isa))): output \(wrong ?? -1)")
         }
