@@ -28,9 +28,13 @@ int ck_has_avx512_vnni(void) {
 #endif
 }
 
-void ck_force_isa(ck_isa isa) {
+ck_isa ck_supported_isa(ck_isa isa) {
     ck_isa best = ck_detected_isa();
-    forced = (int)(isa < best ? isa : best);
+    return isa < best ? isa : best;
+}
+
+void ck_force_isa(ck_isa isa) {
+    forced = (int)ck_supported_isa(isa);
 }
 
 ck_isa ck_active_isa(void) {

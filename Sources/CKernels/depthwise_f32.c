@@ -405,18 +405,9 @@ static void depthwise_avx512(const float *input, const ck_window *w, const float
 }
 #endif
 
-static ck_isa depthwise_isa(ck_isa isa) {
-#if defined(__x86_64__)
-    return isa > ck_detected_isa() ? ck_detected_isa() : isa;
-#else
-    (void)isa;
-    return CK_ISA_PORTABLE;
-#endif
-}
-
 void ck_depthwise_f32(const float *input, const ck_window *w, const float *filter, const float *bias,
                       float *output, float lo, float hi, int row_begin, int row_end, ck_isa isa) {
-    switch (depthwise_isa(isa)) {
+    switch (ck_supported_isa(isa)) {
 #if defined(__x86_64__)
     case CK_ISA_AVX512: depthwise_avx512(input, w, filter, bias, output, lo, hi, row_begin, row_end); return;
     case CK_ISA_AVX2_FMA: depthwise_avx2(input, w, filter, bias, output, lo, hi, row_begin, row_end); return;
@@ -427,8 +418,11 @@ void ck_depthwise_f32(const float *input, const ck_window *w, const float *filte
 
 int ck_depthwise_f32_copies_rows(const ck_window *w, ck_isa isa) {
 #if defined(__x86_64__)
-    if (depthwise_isa(isa) == CK_ISA_AVX512) return takes_tiled_order(w);
-    if (depthwise_isa(isa) == CK_ISA_AVX2_FMA) return tile_fits(w, 8);
+    switch (ck_supported_isa(isa)) {
+    case CK_ISA_AVX512: return takes_tiled_order(w);
+    case CK_ISA_AVX2_FMA: return tile_fits(w, 8);
+    default: break;
+    }
 #endif
     (void)w;
     (void)isa;

@@ -445,12 +445,9 @@ static inline void unit_bounds(int t, int m, int n, int k, int *row0, int *row1,
     *panel1 = *panel0 + tile_panels(n) < panels ? *panel0 + tile_panels(n) : panels;
 }
 
-// Requests above what the CPU supports are lowered to it.
-static inline ck_isa supported(ck_isa isa) { return isa > ck_detected_isa() ? ck_detected_isa() : isa; }
-
 void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
                  float *c, ptrdiff_t ldc, float lo, float hi, int unit_begin, int unit_end, ck_isa isa) {
-    isa = supported(isa);
+    isa = ck_supported_isa(isa);
     for (int t = unit_begin; t < unit_end; t++) {
         int row0, row1, panel0, panel1;
         unit_bounds(t, m, n, k, &row0, &row1, &panel0, &panel1);
@@ -466,7 +463,7 @@ void ck_conv_f32(const float *input, const ck_window *w, const float *packed, in
                  float hi, int unit_begin, int unit_end, float *scratch, ck_isa isa) {
     const int m = w->output_height * w->output_width;
     const int k = w->filter_height * w->filter_width * w->channels;
-    isa = supported(isa);
+    isa = ck_supported_isa(isa);
     for (int t = unit_begin; t < unit_end; t++) {
         int row0, row1, panel0, panel1;
         unit_bounds(t, m, n, k, &row0, &row1, &panel0, &panel1);

@@ -24,6 +24,8 @@ void ck_force_isa(ck_isa isa);
 const char *ck_isa_name(ck_isa isa);
 /// The instruction set in use: detected, or lowered by ck_force_isa.
 ck_isa ck_active_isa(void);
+/// `isa`, lowered to what this CPU supports (kernels taking an instruction set as an argument use this).
+ck_isa ck_supported_isa(ck_isa isa);
 
 /// Output channels per packed panel.
 #define CK_PANEL_WIDTH 16
