@@ -201,41 +201,41 @@ static inline __mmask16 channel_mask(int remaining) {
     return remaining >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << remaining) - 1);
 }
 
-// Four horizontally adjacent interior pixels, `stride` (1 or 2) a compile-time constant at each call.
-__attribute__((target("avx512f,prfchw"), always_inline))
-static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, __mmask16 m,
-                            const __m512 *f, __m512 b, __m512 low, __m512 high, float *out) {
-    __m512 acc[4] = {b, b, b, b};
-    // The input rows a later output row adds and the next four outputs are fetched ahead: the large layers
-    // exceed L2. Whole rows (all channel blocks) are too much for L1 (75 pixels of 144 channels are 43 KB),
-    // so the rows two output rows ahead go into L2.
+// Four horizontally adjacent interior pixels of `rows` (1 or 2) vertically adjacent output rows; `stride`
+// (1 or 2) and `rows` are compile-time constants at each call. Two rows share the input rows between them
+// (one of five at stride 2, two of four at stride 1), so each is read once from L2 for both.
+__attribute__((target("avx512f"), always_inline))
+static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, int rows, __mmask16 m,
+                            const __m512 *f, __m512 b, __m512 low, __m512 high, float *out, ptrdiff_t out_line) {
+    __m512 acc[2][4] = {{b, b, b, b}, {b, b, b, b}};
     #pragma clang loop unroll(full)
-    for (int i = 0; i < 4 * stride; i++) {
-        #pragma clang loop unroll(full)
-        for (int fy = 3; fy < 3 + stride; fy++)
-            _mm_prefetch((const char *)(x + (fy + stride) * line + i * pixel), _MM_HINT_T1);
-    }
-    #pragma clang loop unroll(full)
-    for (int p = 4; p < 8; p++) __builtin_prefetch(out + p * pixel, 1, 3);
-    #pragma clang loop unroll(full)
-    for (int fy = 0; fy < 3; fy++) {
+    for (int r = 0; r < stride * (rows - 1) + 3; r++) {
         __m512 column[9];
         #pragma clang loop unroll(full)
-        for (int i = 0; i < 3 * stride + 3; i++) column[i] = _mm512_maskz_loadu_ps(m, x + fy * line + i * pixel);
+        for (int i = 0; i < 3 * stride + 3; i++) column[i] = _mm512_maskz_loadu_ps(m, x + r * line + i * pixel);
         #pragma clang loop unroll(full)
-        for (int p = 0; p < 4; p++) {
+        for (int o = 0; o < rows; o++) {
+            const int fy = r - o * stride;
+            if (fy < 0 || fy > 2) continue;
             #pragma clang loop unroll(full)
-            for (int fx = 0; fx < 3; fx++) acc[p] = _mm512_fmadd_ps(column[p * stride + fx], f[fy * 3 + fx], acc[p]);
+            for (int p = 0; p < 4; p++) {
+                #pragma clang loop unroll(full)
+                for (int fx = 0; fx < 3; fx++)
+                    acc[o][p] = _mm512_fmadd_ps(column[p * stride + fx], f[fy * 3 + fx], acc[o][p]);
+            }
         }
     }
     #pragma clang loop unroll(full)
-    for (int p = 0; p < 4; p++)
-        _mm512_mask_storeu_ps(out + p * pixel, m, _mm512_min_ps(_mm512_max_ps(acc[p], low), high));
+    for (int o = 0; o < rows; o++) {
+        #pragma clang loop unroll(full)
+        for (int p = 0; p < 4; p++)
+            _mm512_mask_storeu_ps(out + o * out_line + p * pixel, m, _mm512_min_ps(_mm512_max_ps(acc[o][p], low), high));
+    }
 }
 
 // One output pixel's 16-channel block: unrolled 3x3 when its window lies inside the image (`inside`),
 // otherwise the general tap loop with bounds checks. `filter` and `x0` point at channel c0.
-__attribute__((target("avx512f,prfchw"), always_inline))
+__attribute__((target("avx512f"), always_inline))
 static inline __m512 pixel_block(const float *input, const ck_window *w, const float *filter, int iy0, int ix0,
                                  int c0, int inside, __mmask16 m, __m512 acc) {
     const int channels = w->channels;
@@ -261,45 +261,69 @@ static inline __m512 pixel_block(const float *input, const ck_window *w, const f
     return acc;
 }
 
-// All channel blocks of a pixel (or four) before the next, reloading the filter from L1. The input rows
-// are then read in address order, which the hardware prefetcher follows, where a channel block at a time
-// touches one line in every `channels / 16`. Measured with benchmarks/speed/conv_f32_ab.sh: 0.65-0.75x
-// the time of channel-block order on the 150x150x32 and 38x38x192 stride-1 layers and the 150x150x96 and
-// 19x19x576 stride-2 ones.
-__attribute__((target("avx512f,prfchw")))
-static void rows_pixel_major(const float *input, const ck_window *w, const float *filter, const float *bias,
-                             float *output, float lo, float hi, int row_begin, int row_end) {
+// Output rows [oy, oy + rows) in pixel order, `rows` 2 only when both rows' windows lie inside the image
+// vertically: all channel blocks of a pixel (or four) before the next, reloading the filter from L1. The
+// input rows are then read in address order, which the hardware prefetcher follows, where a channel block
+// at a time touches one line in every `channels / 16`. Measured with benchmarks/speed/conv_f32_ab.sh:
+// 0.65-0.75x the time of channel-block order on the 150x150x32 and 38x38x192 stride-1 layers and the
+// 150x150x96 and 19x19x576 stride-2 ones.
+__attribute__((target("avx512f"), always_inline))
+static inline void pixel_rows(const float *input, const ck_window *w, const float *filter, const float *bias,
+                              float *output, __m512 low, __m512 high, int oy, int rows, int rows_inside) {
     const int channels = w->channels;
     const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
+    const ptrdiff_t out_line = (ptrdiff_t)w->output_width * channels;
+    const int sw = w->stride_width;
+    const int iy0 = oy * w->stride_height - w->pad_top;
+    float *out_row = output + (size_t)oy * out_line;
+    const float *row = input + (ptrdiff_t)iy0 * line;
+    for (int ox = 0; ox < w->output_width;) {
+        const int ix0 = ox * sw - w->pad_left;
+        const int inside = rows_inside && ix0 >= 0 && ix0 + 2 < w->input_width;
+        const int quad = inside && ox + 3 < w->output_width && ix0 + 3 * sw + 2 < w->input_width && sw <= 2;
+        for (int c0 = 0; c0 < channels; c0 += 16) {
+            const __mmask16 m = channel_mask(channels - c0);
+            const __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
+            float *out = out_row + (size_t)ox * channels + c0;
+            if (quad) {
+                __m512 f[9];
+                for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0);
+                const float *x = row + ix0 * pixel + c0;
+                if (rows == 2) {
+                    if (sw == 1) quad_3x3(x, line, pixel, 1, 2, m, f, b, low, high, out, out_line);
+                    else quad_3x3(x, line, pixel, 2, 2, m, f, b, low, high, out, out_line);
+                } else {
+                    if (sw == 1) quad_3x3(x, line, pixel, 1, 1, m, f, b, low, high, out, out_line);
+                    else quad_3x3(x, line, pixel, 2, 1, m, f, b, low, high, out, out_line);
+                }
+                continue;
+            }
+            for (int o = 0; o < rows; o++) {
+                __m512 acc = pixel_block(input, w, filter, iy0 + o * w->stride_height, ix0, c0, inside, m, b);
+                _mm512_mask_storeu_ps(out + o * out_line, m, _mm512_min_ps(_mm512_max_ps(acc, low), high));
+            }
+        }
+        ox += quad ? 4 : 1;
+    }
+}
+
+// Rows [row_begin, row_end), two at a time where both lie inside the image. Two rows read the input rows
+// they share once (at stride 1 four input rows instead of six, at stride 2 five instead of six); in the
+// fused chains, whose depthwise input comes from L2, that is the limit: `conv_f32_ab.sh REV avx512 15 band`
+// puts two rows at 0.70-0.84x the time of one on the person chains' bands. (Software prefetches of the
+// next rows, which this path had, made it slower on every person layer, from L2 or L3: 0.77-0.98x without.)
+__attribute__((target("avx512f")))
+static void rows_pixel_major(const float *input, const ck_window *w, const float *filter, const float *bias,
+                             float *output, float lo, float hi, int row_begin, int row_end) {
     const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
         && w->dilation_width == 1;
-    const int sw = w->stride_width;
     const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
-    for (int oy = row_begin; oy < row_end; oy++) {
+    for (int oy = row_begin; oy < row_end;) {
         const int iy0 = oy * w->stride_height - w->pad_top;
         const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
-        float *out_row = output + (size_t)oy * w->output_width * channels;
-        const float *row = input + (ptrdiff_t)iy0 * line;
-        for (int ox = 0; ox < w->output_width;) {
-            const int ix0 = ox * sw - w->pad_left;
-            const int inside = rows_inside && ix0 >= 0 && ix0 + 2 < w->input_width;
-            const int quad = inside && ox + 3 < w->output_width && ix0 + 3 * sw + 2 < w->input_width && sw <= 2;
-            for (int c0 = 0; c0 < channels; c0 += 16) {
-                const __mmask16 m = channel_mask(channels - c0);
-                const __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
-                float *out = out_row + (size_t)ox * channels + c0;
-                if (quad) {
-                    __m512 f[9];
-                    for (int t = 0; t < 9; t++) f[t] = _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0);
-                    if (sw == 1) quad_3x3(row + ix0 * pixel + c0, line, pixel, 1, m, f, b, low, high, out);
-                    else quad_3x3(row + ix0 * pixel + c0, line, pixel, 2, m, f, b, low, high, out);
-                    continue;
-                }
-                __m512 acc = pixel_block(input, w, filter, iy0, ix0, c0, inside, m, b);
-                _mm512_mask_storeu_ps(out, m, _mm512_min_ps(_mm512_max_ps(acc, low), high));
-            }
-            ox += quad ? 4 : 1;
-        }
+        const int pair = rows_inside && oy + 1 < row_end && iy0 + w->stride_height + 2 < w->input_height;
+        pixel_rows(input, w, filter, bias, output, low, high, oy, pair ? 2 : 1, rows_inside);
+        oy += pair ? 2 : 1;
     }
 }
 
@@ -393,7 +417,7 @@ static int takes_tiled_order(const ck_window *w) {
     return input_bytes < TILE_INPUT_BYTES && tile_fits(w, 16);
 }
 
-__attribute__((target("avx512f,prfchw")))
+__attribute__((target("avx512f")))
 static void depthwise_avx512(const float *input, const ck_window *w, const float *filter, const float *bias,
                              float *output, float lo, float hi, int row_begin, int row_end) {
     if (takes_tiled_order(w)) {

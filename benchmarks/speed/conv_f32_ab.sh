@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds and runs conv_f32_ab.c: the float kernels at git revision REV (default HEAD) against the working
-# tree, alternating in one process. Usage: benchmarks/speed/conv_f32_ab.sh [REV|DIR] [isa] [rounds] [conv|dw|first]
+# tree, alternating in one process. Usage: benchmarks/speed/conv_f32_ab.sh [REV|DIR] [isa] [rounds] [conv|dw|first|band]
 set -e
 cd "$(dirname "$0")/../.."
 rev=${1:-HEAD}; shift || true
