@@ -1,7 +1,7 @@
 // Depthwise convolution (multiplier 1). Portable: each output pixel accumulates its taps channel-wise into
-// the output row, a loop the compiler vectorizes across channels (AVX2 too, for what the tiled order below
-// does not take). AVX2 and AVX-512: explicit 8- and 16-channel vectors with the 3x3 taps unrolled. The best
-// path for the CPU is picked at run time.
+// the output row, a loop the compiler vectorizes across channels. AVX2 and AVX-512: explicit 8- and
+// 16-channel vectors with the 3x3 taps unrolled, in one of two orders (tiled for stride-1 inputs that stay
+// in L2, else pixel order). The best path for the CPU is picked at run time.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -61,6 +61,18 @@ static int tile_fits(const ck_window *w, int lanes) {
         && tile_group_channels(lanes, w->output_width + 2, lanes) >= lanes;
 }
 
+// Inputs at least this large (beyond what stays in the 2 MB L2 next to the output) take pixel order, which
+// the hardware prefetcher follows: the tiled order reads the whole input once per group of channel blocks
+// (on AVX2 150x150x32 took 3.6x as long tiled). Below it the tiled order is ~2x faster on the 19x19 and
+// smaller person layers and 0.95-1.05x slower than pixel order on the 38x38x192 one
+// (benchmarks/speed/conv_f32_ab.sh).
+#define TILE_INPUT_BYTES (1u << 20)
+
+static int takes_tiled_order(const ck_window *w, int lanes) {
+    const size_t input_bytes = (size_t)w->input_height * w->input_width * w->channels * sizeof(float);
+    return input_bytes < TILE_INPUT_BYTES && tile_fits(w, lanes);
+}
+
 // The ring slot of padded row r (which may be -1): three consecutive rows never share one.
 static inline int tile_slot(int row) { return ((row % 3) + 3) % 3; }
 
@@ -105,10 +117,8 @@ static void rows_tiled_walk(const tile_job *job, const ck_window *w, int row_beg
     }
 }
 
-// AVX2: the tiled order with 8-channel blocks, for every stride-1 3x3 layer whose rows fit, since the loop
-// above, vectorized by the compiler, re-reads and re-writes each output row per tap (5.9 GFLOP/s on
-// 150x150x32). Sixteen registers hold the four accumulators, the input columns and one filter tap at a
-// time, so the filter is read from L1 for each tap.
+// AVX2: the tiled order with 8-channel blocks. Sixteen registers hold the four accumulators, the input
+// columns and one filter tap at a time, so the filter is read from L1 for each tap.
 __attribute__((target("avx2"), always_inline))
 static inline __m256i lanes_below(int remaining) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(remaining), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -180,14 +190,142 @@ static void tile_block_row_avx2(const tile_job *job, const ck_window *w, const f
     }
 }
 
+// AVX2 pixel order, for the layers the tiled order does not take (stride 2, inputs beyond L2, other
+// windows): the AVX-512 pixel order below with 8-channel blocks. Sixteen registers cannot hold the
+// filter, so each tap is read from L1 as the multiply-add's memory operand, and each input column is
+// loaded once and added to every output it reaches before the next is loaded. `masked` (a compile-time
+// constant) is 0 for a full 8-channel block, which then takes plain loads and stores; the last block
+// of a layer whose channels are not a multiple of 8 is masked, its taps too (the last one would read
+// past the filter).
+__attribute__((target("avx2,fma"), always_inline))
+static inline __m256 load8(const float *p, __m256i m, int masked) {
+    return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
+}
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void store8(float *p, __m256i m, int masked, __m256 v) {
+    if (masked) _mm256_maskstore_ps(p, m, v);
+    else _mm256_storeu_ps(p, v);
+}
+
+// Four horizontally adjacent interior pixels of `rows` (1 or 2) output rows; tap t of the block is at
+// f + t * pixel. The taps are added in the same order as on AVX-512 (by filter row, then column).
+__attribute__((target("avx2,fma"), always_inline))
+static inline void quad_3x3_avx2(const float *x, ptrdiff_t line, ptrdiff_t pixel, int stride, int rows, int masked,
+                                 __m256i m, const float *f, __m256 b, __m256 low, __m256 high, float *out,
+                                 ptrdiff_t out_line) {
+    __m256 acc[2][4] = {{b, b, b, b}, {b, b, b, b}};
+    #pragma clang loop unroll(full)
+    for (int r = 0; r < stride * (rows - 1) + 3; r++) {
+        #pragma clang loop unroll(full)
+        for (int i = 0; i < 3 * stride + 3; i++) {
+            const __m256 column = load8(x + r * line + i * pixel, m, masked);
+            #pragma clang loop unroll(full)
+            for (int o = 0; o < rows; o++) {
+                const int fy = r - o * stride;
+                #pragma clang loop unroll(full)
+                for (int p = 0; p < 4; p++) {
+                    const int fx = i - p * stride;
+                    if (fy < 0 || fy > 2 || fx < 0 || fx > 2) continue;
+                    acc[o][p] = _mm256_fmadd_ps(column, load8(f + (fy * 3 + fx) * pixel, m, masked), acc[o][p]);
+                }
+            }
+        }
+    }
+    #pragma clang loop unroll(full)
+    for (int o = 0; o < rows; o++) {
+        #pragma clang loop unroll(full)
+        for (int p = 0; p < 4; p++)
+            store8(out + o * out_line + p * pixel, m, masked, _mm256_min_ps(_mm256_max_ps(acc[o][p], low), high));
+    }
+}
+
+// One output pixel, all channels, through the general tap loop (any window, bounds checked; the border
+// pixels): a loop over the channels the compiler vectorizes, the pixel's output staying in L1.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void pixel_channels_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
+                                       float *restrict out, int iy0, int ix0, float lo, float hi) {
+    const int channels = w->channels;
+    for (int c = 0; c < channels; c++) out[c] = bias[c];
+    for (int fy = 0; fy < w->filter_height; fy++) {
+        int iy = iy0 + fy * w->dilation_height;
+        if (iy < 0 || iy >= w->input_height) continue;
+        for (int fx = 0; fx < w->filter_width; fx++) {
+            int ix = ix0 + fx * w->dilation_width;
+            if (ix < 0 || ix >= w->input_width) continue;
+            const float *restrict x = input + ((ptrdiff_t)iy * w->input_width + ix) * channels;
+            const float *restrict f = filter + ((size_t)fy * w->filter_width + fx) * channels;
+            for (int c = 0; c < channels; c++) out[c] = __builtin_fmaf(x[c], f[c], out[c]);
+        }
+    }
+    for (int c = 0; c < channels; c++) {
+        float y = out[c] < lo ? lo : out[c];
+        out[c] = y > hi ? hi : y;
+    }
+}
+
+// Output rows [oy, oy + rows), all channel blocks of a pixel (or four) before the next, as on AVX-512.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void pixel_rows_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
+                                   float lo, float hi, float *output, int oy, int rows, int rows_inside) {
+    const int channels = w->channels, sw = w->stride_width, full = channels / 8 * 8;
+    const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
+    const ptrdiff_t out_line = (ptrdiff_t)w->output_width * channels;
+    const int iy0 = oy * w->stride_height - w->pad_top;
+    const __m256i all = lanes_below(8), tail = lanes_below(channels - full);
+    const __m256 low = _mm256_set1_ps(lo), high = _mm256_set1_ps(hi);
+    float *out_row = output + (size_t)oy * out_line;
+    const float *row = input + (ptrdiff_t)iy0 * line;
+    for (int ox = 0; ox < w->output_width;) {
+        const int ix0 = ox * sw - w->pad_left;
+        const int quad = rows_inside && ix0 >= 0 && ox + 3 < w->output_width && ix0 + 3 * sw + 2 < w->input_width
+            && sw <= 2;
+        float *out = out_row + (size_t)ox * channels;
+        if (quad) {
+            const float *x = row + ix0 * pixel;
+            #define QUAD_AVX2(stride, rows, masked, m, c0) \
+                quad_3x3_avx2(x + (c0), line, pixel, stride, rows, masked, m, filter + (c0), \
+                              _mm256_maskload_ps(bias + (c0), m), low, high, out + (c0), out_line)
+            #define QUADS_AVX2(stride, rows) do { \
+                for (int c0 = 0; c0 < full; c0 += 8) QUAD_AVX2(stride, rows, 0, all, c0); \
+                if (full < channels) QUAD_AVX2(stride, rows, 1, tail, full); \
+            } while (0)
+            if (rows == 2) { if (sw == 1) QUADS_AVX2(1, 2); else QUADS_AVX2(2, 2); }
+            else { if (sw == 1) QUADS_AVX2(1, 1); else QUADS_AVX2(2, 1); }
+            #undef QUADS_AVX2
+            #undef QUAD_AVX2
+            ox += 4;
+            continue;
+        }
+        for (int o = 0; o < rows; o++)
+            pixel_channels_avx2(input, w, filter, bias, out + o * out_line, iy0 + o * w->stride_height, ix0, lo, hi);
+        ox++;
+    }
+}
+
+// Rows [row_begin, row_end), two at a time where both lie inside the image (see rows_pixel_major).
+__attribute__((target("avx2,fma")))
+static void rows_pixel_major_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
+                                  float *output, float lo, float hi, int row_begin, int row_end) {
+    const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
+        && w->dilation_width == 1;
+    for (int oy = row_begin; oy < row_end;) {
+        const int iy0 = oy * w->stride_height - w->pad_top;
+        const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
+        const int rows = rows_inside && oy + 1 < row_end && iy0 + w->stride_height + 2 < w->input_height ? 2 : 1;
+        pixel_rows_avx2(input, w, filter, bias, lo, hi, output, oy, rows, rows_inside);
+        oy += rows;
+    }
+}
+
 __attribute__((target("avx2,fma")))
 static void depthwise_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
                            float *output, float lo, float hi, int row_begin, int row_end) {
-    if (tile_fits(w, 8)) {
+    if (takes_tiled_order(w, 8)) {
         const tile_job job = {input, filter, bias, output, lo, hi};
         rows_tiled_walk(&job, w, row_begin, row_end, 8, tile_fill_row_avx2, tile_block_row_avx2);
     } else {
-        depthwise_rows(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+        rows_pixel_major_avx2(input, w, filter, bias, output, lo, hi, row_begin, row_end);
     }
 }
 
@@ -407,20 +545,10 @@ static void tile_block_row(const tile_job *job, const ck_window *w, const float 
     tile_row(r0, r1, r2, w->output_width, f, b, low, high, m, out_row + c0, w->channels);
 }
 
-// Inputs at least this large (beyond what stays in the 2 MB L2 next to the output) take pixel order, which
-// prefetches them; below it the tiled order is ~2x faster on the 19x19 and smaller person layers and
-// 0.95-1.05x slower than pixel order on the 38x38x192 one (benchmarks/speed/conv_f32_ab.sh).
-#define TILE_INPUT_BYTES (1u << 20)
-
-static int takes_tiled_order(const ck_window *w) {
-    const size_t input_bytes = (size_t)w->input_height * w->input_width * w->channels * sizeof(float);
-    return input_bytes < TILE_INPUT_BYTES && tile_fits(w, 16);
-}
-
 __attribute__((target("avx512f")))
 static void depthwise_avx512(const float *input, const ck_window *w, const float *filter, const float *bias,
                              float *output, float lo, float hi, int row_begin, int row_end) {
-    if (takes_tiled_order(w)) {
+    if (takes_tiled_order(w, 16)) {
         const tile_job job = {input, filter, bias, output, lo, hi};
         rows_tiled_walk(&job, w, row_begin, row_end, 16, tile_fill_row, tile_block_row);
     } else {
@@ -443,8 +571,8 @@ void ck_depthwise_f32(const float *input, const ck_window *w, const float *filte
 int ck_depthwise_f32_copies_rows(const ck_window *w, ck_isa isa) {
 #if defined(__x86_64__)
     switch (ck_supported_isa(isa)) {
-    case CK_ISA_AVX512: return takes_tiled_order(w);
-    case CK_ISA_AVX2_FMA: return tile_fits(w, 8);
+    case CK_ISA_AVX512: return takes_tiled_order(w, 16);
+    case CK_ISA_AVX2_FMA: return takes_tiled_order(w, 8);
     default: break;
     }
 #endif

@@ -76,9 +76,9 @@ void ck_conv_f32(const float *input, const ck_window *w, const float *packed, in
 /// [fh][fw][channels], bias [channels] (never NULL: pass zeros).
 void ck_depthwise_f32(const float *input, const ck_window *w, const float *filter, const float *bias,
                       float *output, float lo, float hi, int row_begin, int row_end, ck_isa isa);
-/// 1 when the kernel copies the input rows each call reads (stride-1 3x3 windows on AVX2, and on AVX-512
-/// those whose input stays in L2): threads should then take few, long row ranges, as each range copies
-/// again the rows its first outputs share with the range before.
+/// 1 when the kernel copies the input rows each call reads (on AVX2 and AVX-512, stride-1 3x3 windows
+/// whose input stays in L2): threads should then take few, long row ranges, as each range copies again
+/// the rows its first outputs share with the range before.
 int ck_depthwise_f32_copies_rows(const ck_window *w, ck_isa isa);
 
 // MARK: - 8-bit (int8 per-channel / uint8 per-tensor), integer results equal to TFLite's reference kernels

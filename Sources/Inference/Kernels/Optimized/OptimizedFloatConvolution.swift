@@ -70,8 +70,8 @@ public enum OptimizedFloatKernels {
     }
 
     /// Depthwise convolution with depth multiplier 1 (all SSD models), split across threads by output rows.
-    /// Where the C kernel copies the input rows it reads (stride-1 3x3 layers on AVX2, those whose input
-    /// stays in L2 on AVX-512), two ranges per thread, since each range copies again the two rows it
+    /// Where the C kernel copies the input rows it reads (stride-1 3x3 layers whose input stays in L2, on
+    /// AVX2 and AVX-512), two ranges per thread, since each range copies again the two rows it
     /// shares with the range before: measured with `profile` at 2 threads (per-kernel minima, person
     /// fp32), the 19x19 and 10x10 depthwise layers take 0.57-0.78x the time they take with eight.
     public final class DepthwiseConv2D: @unchecked Sendable {
