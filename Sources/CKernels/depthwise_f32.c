@@ -43,6 +43,31 @@ static void depthwise_portable(const float *input, const ck_window *w, const flo
     depthwise_rows(input, w, filter, bias, output, lo, hi, row_begin, row_end);
 }
 
+// One output pixel, all channels, through the general tap loop (any window, bounds checked): the border
+// pixels of the AVX2 and AVX-512 pixel orders, a loop over the channels the compiler vectorizes for each,
+// the pixel's output staying in L1. Bias first, then the taps in order, fused, as in their unrolled paths.
+__attribute__((always_inline))
+static inline void pixel_all_channels(const float *input, const ck_window *w, const float *filter, const float *bias,
+                                       float *restrict out, int iy0, int ix0, float lo, float hi) {
+    const int channels = w->channels;
+    for (int c = 0; c < channels; c++) out[c] = bias[c];
+    for (int fy = 0; fy < w->filter_height; fy++) {
+        int iy = iy0 + fy * w->dilation_height;
+        if (iy < 0 || iy >= w->input_height) continue;
+        for (int fx = 0; fx < w->filter_width; fx++) {
+            int ix = ix0 + fx * w->dilation_width;
+            if (ix < 0 || ix >= w->input_width) continue;
+            const float *restrict x = input + ((ptrdiff_t)iy * w->input_width + ix) * channels;
+            const float *restrict f = filter + ((size_t)fy * w->filter_width + fx) * channels;
+            for (int c = 0; c < channels; c++) out[c] = __builtin_fmaf(x[c], f[c], out[c]);
+        }
+    }
+    for (int c = 0; c < channels; c++) {
+        float y = out[c] < lo ? lo : out[c];
+        out[c] = y > hi ? hi : y;
+    }
+}
+
 #if defined(__x86_64__)
 // The tiled order (described at its AVX-512 kernels below), shared by AVX2 and AVX-512.
 #define TILE_FLOATS 6144  // 24 KB per ring: half of a 48 KB L1, the rest for the output lines and filters
@@ -240,30 +265,6 @@ static inline void quad_3x3_avx2(const float *x, ptrdiff_t line, ptrdiff_t pixel
     }
 }
 
-// One output pixel, all channels, through the general tap loop (any window, bounds checked; the border
-// pixels): a loop over the channels the compiler vectorizes, the pixel's output staying in L1.
-__attribute__((target("avx2,fma"), always_inline))
-static inline void pixel_channels_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
-                                       float *restrict out, int iy0, int ix0, float lo, float hi) {
-    const int channels = w->channels;
-    for (int c = 0; c < channels; c++) out[c] = bias[c];
-    for (int fy = 0; fy < w->filter_height; fy++) {
-        int iy = iy0 + fy * w->dilation_height;
-        if (iy < 0 || iy >= w->input_height) continue;
-        for (int fx = 0; fx < w->filter_width; fx++) {
-            int ix = ix0 + fx * w->dilation_width;
-            if (ix < 0 || ix >= w->input_width) continue;
-            const float *restrict x = input + ((ptrdiff_t)iy * w->input_width + ix) * channels;
-            const float *restrict f = filter + ((size_t)fy * w->filter_width + fx) * channels;
-            for (int c = 0; c < channels; c++) out[c] = __builtin_fmaf(x[c], f[c], out[c]);
-        }
-    }
-    for (int c = 0; c < channels; c++) {
-        float y = out[c] < lo ? lo : out[c];
-        out[c] = y > hi ? hi : y;
-    }
-}
-
 // Output rows [oy, oy + rows), all channel blocks of a pixel (or four) before the next, as on AVX-512.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void pixel_rows_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
@@ -298,7 +299,7 @@ static inline void pixel_rows_avx2(const float *input, const ck_window *w, const
             continue;
         }
         for (int o = 0; o < rows; o++)
-            pixel_channels_avx2(input, w, filter, bias, out + o * out_line, iy0 + o * w->stride_height, ix0, lo, hi);
+            pixel_all_channels(input, w, filter, bias, out + o * out_line, iy0 + o * w->stride_height, ix0, lo, hi);
         ox++;
     }
 }
@@ -371,31 +372,16 @@ static inline void quad_3x3(const float *x, ptrdiff_t line, ptrdiff_t pixel, int
     }
 }
 
-// One output pixel's 16-channel block: unrolled 3x3 when its window lies inside the image (`inside`),
-// otherwise the general tap loop with bounds checks. `filter` and `x0` point at channel c0.
+// One output pixel's 16-channel block whose 3x3 window lies inside the image. `filter` points at tap 0.
 __attribute__((target("avx512f"), always_inline))
 static inline __m512 pixel_block(const float *input, const ck_window *w, const float *filter, int iy0, int ix0,
-                                 int c0, int inside, __mmask16 m, __m512 acc) {
+                                 int c0, __mmask16 m, __m512 acc) {
     const int channels = w->channels;
     const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
-    if (inside) {
-        const float *x = input + (ptrdiff_t)iy0 * line + ix0 * pixel + c0;
-        for (int t = 0; t < 9; t++)
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + (t / 3) * line + (t % 3) * pixel),
-                                  _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0), acc);
-        return acc;
-    }
-    for (int fy = 0; fy < w->filter_height; fy++) {
-        int iy = iy0 + fy * w->dilation_height;
-        if (iy < 0 || iy >= w->input_height) continue;
-        for (int fx = 0; fx < w->filter_width; fx++) {
-            int ix = ix0 + fx * w->dilation_width;
-            if (ix < 0 || ix >= w->input_width) continue;
-            __m512 x = _mm512_maskz_loadu_ps(m, input + (ptrdiff_t)iy * line + (ptrdiff_t)ix * pixel + c0);
-            __m512 k = _mm512_maskz_loadu_ps(m, filter + ((size_t)fy * w->filter_width + fx) * channels + c0);
-            acc = _mm512_fmadd_ps(x, k, acc);
-        }
-    }
+    const float *x = input + (ptrdiff_t)iy0 * line + ix0 * pixel + c0;
+    for (int t = 0; t < 9; t++)
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + (t / 3) * line + (t % 3) * pixel),
+                              _mm512_maskz_loadu_ps(m, filter + (size_t)t * channels + c0), acc);
     return acc;
 }
 
@@ -407,7 +393,7 @@ static inline __m512 pixel_block(const float *input, const ck_window *w, const f
 // 150x150x96 and 19x19x576 stride-2 ones.
 __attribute__((target("avx512f"), always_inline))
 static inline void pixel_rows(const float *input, const ck_window *w, const float *filter, const float *bias,
-                              float *output, __m512 low, __m512 high, int oy, int rows, int rows_inside) {
+                              float *output, float lo, float hi, int oy, int rows, int rows_inside) {
     const int channels = w->channels;
     const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
     const ptrdiff_t out_line = (ptrdiff_t)w->output_width * channels;
@@ -415,10 +401,18 @@ static inline void pixel_rows(const float *input, const ck_window *w, const floa
     const int iy0 = oy * w->stride_height - w->pad_top;
     float *out_row = output + (size_t)oy * out_line;
     const float *row = input + (ptrdiff_t)iy0 * line;
+    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
     for (int ox = 0; ox < w->output_width;) {
         const int ix0 = ox * sw - w->pad_left;
         const int inside = rows_inside && ix0 >= 0 && ix0 + 2 < w->input_width;
         const int quad = inside && ox + 3 < w->output_width && ix0 + 3 * sw + 2 < w->input_width && sw <= 2;
+        if (!inside) {
+            for (int o = 0; o < rows; o++)
+                pixel_all_channels(input, w, filter, bias, out_row + o * out_line + (size_t)ox * channels,
+                                   iy0 + o * w->stride_height, ix0, lo, hi);
+            ox++;
+            continue;
+        }
         for (int c0 = 0; c0 < channels; c0 += 16) {
             const __mmask16 m = channel_mask(channels - c0);
             const __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
@@ -437,7 +431,7 @@ static inline void pixel_rows(const float *input, const ck_window *w, const floa
                 continue;
             }
             for (int o = 0; o < rows; o++) {
-                __m512 acc = pixel_block(input, w, filter, iy0 + o * w->stride_height, ix0, c0, inside, m, b);
+                __m512 acc = pixel_block(input, w, filter, iy0 + o * w->stride_height, ix0, c0, m, b);
                 _mm512_mask_storeu_ps(out + o * out_line, m, _mm512_min_ps(_mm512_max_ps(acc, low), high));
             }
         }
@@ -455,12 +449,11 @@ static void rows_pixel_major(const float *input, const ck_window *w, const float
                              float *output, float lo, float hi, int row_begin, int row_end) {
     const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
         && w->dilation_width == 1;
-    const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
     for (int oy = row_begin; oy < row_end;) {
         const int iy0 = oy * w->stride_height - w->pad_top;
         const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
         const int pair = rows_inside && oy + 1 < row_end && iy0 + w->stride_height + 2 < w->input_height;
-        pixel_rows(input, w, filter, bias, output, low, high, oy, pair ? 2 : 1, rows_inside);
+        pixel_rows(input, w, filter, bias, output, lo, hi, oy, pair ? 2 : 1, rows_inside);
         oy += pair ? 2 : 1;
     }
 }
