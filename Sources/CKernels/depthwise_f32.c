@@ -43,6 +43,7 @@ static void depthwise_portable(const float *input, const ck_window *w, const flo
     depthwise_rows(input, w, filter, bias, output, lo, hi, row_begin, row_end);
 }
 
+#if defined(__x86_64__)
 // One output pixel, all channels, through the general tap loop (any window, bounds checked): the border
 // pixels of the AVX2 and AVX-512 pixel orders, a loop over the channels the compiler vectorizes for each,
 // the pixel's output staying in L1. Bias first, then the taps in order, fused, as in their unrolled paths.
@@ -68,7 +69,30 @@ static inline void pixel_all_channels(const float *input, const ck_window *w, co
     }
 }
 
-#if defined(__x86_64__)
+// Output rows [oy, oy + rows) in pixel order (`rows` 2 only when both rows' windows lie inside the image
+// vertically, `rows_inside` when the first's does), for one instruction set.
+typedef void (*pixel_rows_fn)(const float *input, const ck_window *w, const float *filter, const float *bias,
+                              float *output, float lo, float hi, int oy, int rows, int rows_inside);
+
+// The pixel order's walk, the same for AVX2 and AVX-512: rows [row_begin, row_end), two at a time where
+// both lie inside the image. Two rows read the input rows they share once (at stride 1 four input rows
+// instead of six, at stride 2 five instead of six); in the fused chains, whose depthwise input comes from
+// L2, that is the limit: `conv_f32_ab.sh REV avx512 15 band` puts two rows at 0.70-0.84x the time of one
+// on the person chains' bands. (Software prefetches of the next rows, which this path had, made it slower
+// on every person layer, from L2 or L3: 0.77-0.98x without.)
+static void rows_pixel_walk(const float *input, const ck_window *w, const float *filter, const float *bias,
+                            float *output, float lo, float hi, int row_begin, int row_end, pixel_rows_fn pixel_rows) {
+    const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
+        && w->dilation_width == 1;
+    for (int oy = row_begin; oy < row_end;) {
+        const int iy0 = oy * w->stride_height - w->pad_top;
+        const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
+        const int rows = rows_inside && oy + 1 < row_end && iy0 + w->stride_height + 2 < w->input_height ? 2 : 1;
+        pixel_rows(input, w, filter, bias, output, lo, hi, oy, rows, rows_inside);
+        oy += rows;
+    }
+}
+
 // The tiled order (described at its AVX-512 kernels below), shared by AVX2 and AVX-512.
 #define TILE_FLOATS 6144  // 24 KB per ring: half of a 48 KB L1, the rest for the output lines and filters
 
@@ -265,10 +289,10 @@ static inline void quad_3x3_avx2(const float *x, ptrdiff_t line, ptrdiff_t pixel
     }
 }
 
-// Output rows [oy, oy + rows), all channel blocks of a pixel (or four) before the next, as on AVX-512.
-__attribute__((target("avx2,fma"), always_inline))
-static inline void pixel_rows_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
-                                   float lo, float hi, float *output, int oy, int rows, int rows_inside) {
+// A pixel_rows_fn for 8-channel blocks: all channel blocks of a pixel (or four) before the next.
+__attribute__((target("avx2,fma")))
+static void pixel_rows_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
+                            float *output, float lo, float hi, int oy, int rows, int rows_inside) {
     const int channels = w->channels, sw = w->stride_width, full = channels / 8 * 8;
     const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
     const ptrdiff_t out_line = (ptrdiff_t)w->output_width * channels;
@@ -304,21 +328,6 @@ static inline void pixel_rows_avx2(const float *input, const ck_window *w, const
     }
 }
 
-// Rows [row_begin, row_end), two at a time where both lie inside the image (see rows_pixel_major).
-__attribute__((target("avx2,fma")))
-static void rows_pixel_major_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
-                                  float *output, float lo, float hi, int row_begin, int row_end) {
-    const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
-        && w->dilation_width == 1;
-    for (int oy = row_begin; oy < row_end;) {
-        const int iy0 = oy * w->stride_height - w->pad_top;
-        const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
-        const int rows = rows_inside && oy + 1 < row_end && iy0 + w->stride_height + 2 < w->input_height ? 2 : 1;
-        pixel_rows_avx2(input, w, filter, bias, lo, hi, output, oy, rows, rows_inside);
-        oy += rows;
-    }
-}
-
 __attribute__((target("avx2,fma")))
 static void depthwise_avx2(const float *input, const ck_window *w, const float *filter, const float *bias,
                            float *output, float lo, float hi, int row_begin, int row_end) {
@@ -326,7 +335,7 @@ static void depthwise_avx2(const float *input, const ck_window *w, const float *
         const tile_job job = {input, filter, bias, output, lo, hi};
         rows_tiled_walk(&job, w, row_begin, row_end, 8, tile_fill_row_avx2, tile_block_row_avx2);
     } else {
-        rows_pixel_major_avx2(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+        rows_pixel_walk(input, w, filter, bias, output, lo, hi, row_begin, row_end, pixel_rows_avx2);
     }
 }
 
@@ -385,14 +394,13 @@ static inline __m512 pixel_block(const float *input, const ck_window *w, const f
     return acc;
 }
 
-// Output rows [oy, oy + rows) in pixel order, `rows` 2 only when both rows' windows lie inside the image
-// vertically: all channel blocks of a pixel (or four) before the next, reloading the filter from L1. The
-// input rows are then read in address order, which the hardware prefetcher follows, where a channel block
-// at a time touches one line in every `channels / 16`. Measured with benchmarks/speed/conv_f32_ab.sh:
-// 0.65-0.75x the time of channel-block order on the 150x150x32 and 38x38x192 stride-1 layers and the
-// 150x150x96 and 19x19x576 stride-2 ones.
-__attribute__((target("avx512f"), always_inline))
-static inline void pixel_rows(const float *input, const ck_window *w, const float *filter, const float *bias,
+// A pixel_rows_fn for 16-channel blocks: all channel blocks of a pixel (or four) before the next, reloading
+// the filter from L1. The input rows are then read in address order, which the hardware prefetcher
+// follows, where a channel block at a time touches one line in every `channels / 16`. Measured with
+// benchmarks/speed/conv_f32_ab.sh: 0.65-0.75x the time of channel-block order on the 150x150x32 and
+// 38x38x192 stride-1 layers and the 150x150x96 and 19x19x576 stride-2 ones.
+__attribute__((target("avx512f")))
+static void pixel_rows_avx512(const float *input, const ck_window *w, const float *filter, const float *bias,
                               float *output, float lo, float hi, int oy, int rows, int rows_inside) {
     const int channels = w->channels;
     const ptrdiff_t pixel = channels, line = (ptrdiff_t)w->input_width * channels;
@@ -436,25 +444,6 @@ static inline void pixel_rows(const float *input, const ck_window *w, const floa
             }
         }
         ox += quad ? 4 : 1;
-    }
-}
-
-// Rows [row_begin, row_end), two at a time where both lie inside the image. Two rows read the input rows
-// they share once (at stride 1 four input rows instead of six, at stride 2 five instead of six); in the
-// fused chains, whose depthwise input comes from L2, that is the limit: `conv_f32_ab.sh REV avx512 15 band`
-// puts two rows at 0.70-0.84x the time of one on the person chains' bands. (Software prefetches of the
-// next rows, which this path had, made it slower on every person layer, from L2 or L3: 0.77-0.98x without.)
-__attribute__((target("avx512f")))
-static void rows_pixel_major(const float *input, const ck_window *w, const float *filter, const float *bias,
-                             float *output, float lo, float hi, int row_begin, int row_end) {
-    const int unrolled3x3 = w->filter_height == 3 && w->filter_width == 3 && w->dilation_height == 1
-        && w->dilation_width == 1;
-    for (int oy = row_begin; oy < row_end;) {
-        const int iy0 = oy * w->stride_height - w->pad_top;
-        const int rows_inside = unrolled3x3 && iy0 >= 0 && iy0 + 2 < w->input_height;
-        const int pair = rows_inside && oy + 1 < row_end && iy0 + w->stride_height + 2 < w->input_height;
-        pixel_rows(input, w, filter, bias, output, lo, hi, oy, pair ? 2 : 1, rows_inside);
-        oy += pair ? 2 : 1;
     }
 }
 
@@ -545,7 +534,7 @@ static void depthwise_avx512(const float *input, const ck_window *w, const float
         const tile_job job = {input, filter, bias, output, lo, hi};
         rows_tiled_walk(&job, w, row_begin, row_end, 16, tile_fill_row, tile_block_row);
     } else {
-        rows_pixel_major(input, w, filter, bias, output, lo, hi, row_begin, row_end);
+        rows_pixel_walk(input, w, filter, bias, output, lo, hi, row_begin, row_end, pixel_rows_avx512);
     }
 }
 #endif
