@@ -130,11 +130,11 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
         ConvCase(height: 7, width: 5, inputChannels: 200, outputChannels: 200, filterHeight: 3, filterWidth: 3,
                  stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         // A row too wide for the AVX-512 kernel's L1 copy of three padded rows, so read in pixel order
-        // although the input is small.
+        // although the input is small (on AVX2, whose 8-channel rows fit, through the copy).
         ConvCase(height: 4, width: 140, inputChannels: 20, outputChannels: 20, filterHeight: 3, filterWidth: 3,
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
-        // Inputs of 1 MiB and more, which the AVX-512 kernel walks pixel by pixel rather than through that
-        // copy also at stride 1 (a masked last block in the second).
+        // Inputs of 1 MiB and more, which the AVX2 and AVX-512 kernels walk pixel by pixel rather than
+        // through that copy also at stride 1 (a masked last block in the second).
         ConvCase(height: 64, width: 66, inputChannels: 64, outputChannels: 64, filterHeight: 3, filterWidth: 3,
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         ConvCase(height: 90, width: 75, inputChannels: 41, outputChannels: 41, filterHeight: 3, filterWidth: 3,
