@@ -9,10 +9,8 @@
 #endif
 
 
-__attribute__((always_inline))
-static inline void depthwise_rows(const float *input, const ck_window *w, const float *filter,
-                                  const float *bias, float *output, float lo, float hi, int row_begin,
-                                  int row_end) {
+static void depthwise_portable(const float *input, const ck_window *w, const float *filter, const float *bias,
+                               float *output, float lo, float hi, int row_begin, int row_end) {
     const int channels = w->channels;
     for (int oy = row_begin; oy < row_end; oy++) {
         for (int ox = 0; ox < w->output_width; ox++) {
@@ -36,11 +34,6 @@ static inline void depthwise_rows(const float *input, const ck_window *w, const 
             }
         }
     }
-}
-
-static void depthwise_portable(const float *input, const ck_window *w, const float *filter, const float *bias,
-                               float *output, float lo, float hi, int row_begin, int row_end) {
-    depthwise_rows(input, w, filter, bias, output, lo, hi, row_begin, row_end);
 }
 
 #if defined(__x86_64__)
