@@ -41,6 +41,9 @@ int ck_gemm_f32_unit_count(int m, int n) {
 
 static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
+// The residual's rows and columns follow C's; NULL (no residual) stays NULL.
+static inline const float *residual_at(const float *res, ptrdiff_t offset) { return res ? res + offset : res; }
+
 // Rows past the end of A reuse its last row and write to a scratch row, so every micro-kernel is full.
 static inline void row_pointers(const float *a, ptrdiff_t lda, float *c, ptrdiff_t ldc, int row, int rows,
                                 int count, const float **ap, float **cp, float *scratch) {
@@ -56,7 +59,8 @@ static inline void row_pointers(const float *a, ptrdiff_t lda, float *c, ptrdiff
 #define MR_PORTABLE 4
 
 static void block_portable(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                           int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+                           int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
+                           float lo, float hi) {
     float scratch[CK_PANEL_WIDTH * 2];
     for (int row = row0; row < row1; row += MR_PORTABLE) {
         const float *ap[MR_PORTABLE];
@@ -76,8 +80,11 @@ static void block_portable(const float *a, ptrdiff_t lda, int row0, int row1, in
             int cols = n - p * CK_PANEL_WIDTH;
             if (cols > CK_PANEL_WIDTH) cols = CK_PANEL_WIDTH;
             for (int r = 0; r < MR_PORTABLE; r++) {
-                float *out = cp[r] == scratch ? scratch : cp[r] + p * CK_PANEL_WIDTH;
-                for (int j = 0; j < cols; j++) out[j] = clampf(acc[r][j] + panel[j], lo, hi);
+                if (r >= rows) continue;
+                float *out = cp[r] + p * CK_PANEL_WIDTH;
+                const float *add = residual_at(res, (ptrdiff_t)(row + r) * ldr + p * CK_PANEL_WIDTH);
+                for (int j = 0; j < cols; j++)
+                    out[j] = clampf(add ? acc[r][j] + panel[j] + add[j] : acc[r][j] + panel[j], lo, hi);
             }
         }
     }
@@ -92,7 +99,8 @@ static void block_portable(const float *a, ptrdiff_t lda, int row0, int row1, in
 
 __attribute__((target("avx2,fma")))
 static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                       int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+                       int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
+                       float lo, float hi) {
     float scratch[CK_PANEL_WIDTH * 2];
     const __m256 low = _mm256_set1_ps(lo), high = _mm256_set1_ps(hi);
     for (int row = row0; row < row1; row += MR_AVX2) {
@@ -116,9 +124,19 @@ static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k,
             __m256 b0 = _mm256_loadu_ps(panel), b1 = _mm256_loadu_ps(panel + 8);
             int cols = n - p * CK_PANEL_WIDTH;
             for (int r = 0; r < MR_AVX2; r++) {
-                __m256 y0 = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(acc[r][0], b0), low), high);
-                __m256 y1 = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(acc[r][1], b1), low), high);
-                float *out = cp[r] == scratch ? scratch : cp[r] + p * CK_PANEL_WIDTH;
+                if (r >= rows) continue;
+                __m256 y0 = _mm256_add_ps(acc[r][0], b0), y1 = _mm256_add_ps(acc[r][1], b1);
+                const float *add = residual_at(res, (ptrdiff_t)(row + r) * ldr + p * CK_PANEL_WIDTH);
+                if (add) {
+                    float part[CK_PANEL_WIDTH];
+                    if (cols < CK_PANEL_WIDTH) memcpy(part, add, (size_t)cols * sizeof(float));
+                    const float *from = cols < CK_PANEL_WIDTH ? part : add;
+                    y0 = _mm256_add_ps(y0, _mm256_loadu_ps(from));
+                    y1 = _mm256_add_ps(y1, _mm256_loadu_ps(from + 8));
+                }
+                y0 = _mm256_min_ps(_mm256_max_ps(y0, low), high);
+                y1 = _mm256_min_ps(_mm256_max_ps(y1, low), high);
+                float *out = cp[r] + p * CK_PANEL_WIDTH;
                 if (cols >= CK_PANEL_WIDTH) {
                     _mm256_storeu_ps(out, y0);
                     _mm256_storeu_ps(out + 8, y1);
@@ -163,7 +181,8 @@ static inline __mmask16 lane_mask(int cols) {
 // Rows past `rows` re-read the last row (valid memory) and are not stored.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
-                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
+                                ptrdiff_t ldr, __m512 low, __m512 high) {
     __m512 acc[MR_MAX_AVX512][3];
     #pragma clang loop unroll(full)
     for (int v = 0; v < 3; v++) {
@@ -214,7 +233,13 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
         #pragma clang loop unroll(full)
         for (int v = 0; v < 3; v++) {
             if (v >= vectors) continue;
-            __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], low), high);
+            __m512 y = acc[r][v];
+            if (res) {
+                const float *add = res + (ptrdiff_t)r * ldr + v * 16;
+                y = _mm512_add_ps(y, cols >= (v + 1) * 16 ? _mm512_loadu_ps(add)
+                                                          : _mm512_maskz_loadu_ps(lane_mask(cols - v * 16), add));
+            }
+            y = _mm512_min_ps(_mm512_max_ps(y, low), high);
             if (cols >= (v + 1) * 16) _mm512_storeu_ps(out + v * 16, y);
             else _mm512_mask_storeu_ps(out + v * 16, lane_mask(cols - v * 16), y);
         }
@@ -225,37 +250,43 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
 // 8-, 4-, 2- or 1-row kernel instead of a full one computing rows it throws away.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void rows_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride, int mr,
-                               int vectors, int rows, int cols, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+                               int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
+                               ptrdiff_t ldr, __m512 low, __m512 high) {
     int row = 0;
     for (; row + mr <= rows; row += mr)
         micro_avx512(a + (ptrdiff_t)row * lda, lda, k, panel, stride, mr, vectors, mr, cols, c + (ptrdiff_t)row * ldc,
-                     ldc, low, high);
+                     ldc, residual_at(res, (ptrdiff_t)row * ldr), ldr, low, high);
     for (; row < rows; row += MR_AVX512) {
         int left = rows - row < MR_AVX512 ? rows - row : MR_AVX512;
         const float *rowsA = a + (ptrdiff_t)row * lda;
         float *rowsC = c + (ptrdiff_t)row * ldc;
-        if (left > 4) micro_avx512(rowsA, lda, k, panel, stride, 8, vectors, left, cols, rowsC, ldc, low, high);
-        else if (left > 2) micro_avx512(rowsA, lda, k, panel, stride, 4, vectors, left, cols, rowsC, ldc, low, high);
-        else if (left == 2) micro_avx512(rowsA, lda, k, panel, stride, 2, vectors, left, cols, rowsC, ldc, low, high);
-        else micro_avx512(rowsA, lda, k, panel, stride, 1, vectors, left, cols, rowsC, ldc, low, high);
+        const float *rowsR = residual_at(res, (ptrdiff_t)row * ldr);
+        if (left > 4)
+            micro_avx512(rowsA, lda, k, panel, stride, 8, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
+        else if (left > 2)
+            micro_avx512(rowsA, lda, k, panel, stride, 4, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
+        else if (left == 2)
+            micro_avx512(rowsA, lda, k, panel, stride, 2, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
+        else micro_avx512(rowsA, lda, k, panel, stride, 1, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
     }
 }
 
 // All panels [panel0, panel1) of one block of rows, three at a time (then two or one).
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void panels_avx512(const float *rowsA, ptrdiff_t lda, int k, const float *packed, int n, int panel0,
-                                 int panel1, int mr, int rows, float *rowsC, ptrdiff_t ldc, __m512 low, __m512 high) {
+                                 int panel1, int mr, int rows, float *rowsC, ptrdiff_t ldc, const float *rowsR,
+                                 ptrdiff_t ldr, __m512 low, __m512 high) {
     size_t stride = panel_stride(k);
     int p = panel0;
     for (; p + 3 <= panel1; p += 3)
         micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, mr, 3, rows, n - p * CK_PANEL_WIDTH,
-                     rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+                     rowsC + p * CK_PANEL_WIDTH, ldc, residual_at(rowsR, p * CK_PANEL_WIDTH), ldr, low, high);
     if (panel1 - p == 2)
         micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, mr, 2, rows, n - p * CK_PANEL_WIDTH,
-                     rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+                     rowsC + p * CK_PANEL_WIDTH, ldc, residual_at(rowsR, p * CK_PANEL_WIDTH), ldr, low, high);
     else if (panel1 - p == 1)
         micro_avx512(rowsA, lda, k, packed + (size_t)p * stride, stride, mr, 1, rows, n - p * CK_PANEL_WIDTH,
-                     rowsC + p * CK_PANEL_WIDTH, ldc, low, high);
+                     rowsC + p * CK_PANEL_WIDTH, ldc, residual_at(rowsR, p * CK_PANEL_WIDTH), ldr, low, high);
 }
 
 // Rows [row0, row1) by panels [panel0, panel1) 8 rows at a time through all panels, so those rows' A
@@ -265,30 +296,35 @@ static inline void panels_avx512(const float *rowsA, ptrdiff_t lda, int k, const
 // it spilled row pointers to the stack).
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void eights_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                          int n, int panel0, int panel1, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+                          int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
+                          __m512 low, __m512 high) {
     for (int row = row0; row < row1; row += MR_AVX512) {
         int rows = row1 - row < MR_AVX512 ? row1 - row : MR_AVX512;
         const float *rowsA = a + (ptrdiff_t)row * lda;
         float *rowsC = c + (ptrdiff_t)row * ldc;
-        if (rows > 4) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 8, rows, rowsC, ldc, low, high);
-        else if (rows > 2) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 4, rows, rowsC, ldc, low, high);
-        else if (rows == 2) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 2, rows, rowsC, ldc, low, high);
-        else panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 1, rows, rowsC, ldc, low, high);
+        const float *rowsR = residual_at(res, (ptrdiff_t)row * ldr);
+        if (rows > 4)
+            panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 8, rows, rowsC, ldc, rowsR, ldr, low, high);
+        else if (rows > 2)
+            panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 4, rows, rowsC, ldc, rowsR, ldr, low, high);
+        else if (rows == 2)
+            panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 2, rows, rowsC, ldc, rowsR, ldr, low, high);
+        else panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 1, rows, rowsC, ldc, rowsR, ldr, low, high);
     }
 }
 
 __attribute__((target("avx512f,prfchw"), noinline))
 static void two_avx512(const float *a, ptrdiff_t lda, int rows, int k, const float *packed, size_t stride, int n,
-                       int p, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+                       int p, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr, __m512 low, __m512 high) {
     rows_avx512(a, lda, k, packed + (size_t)p * stride, stride, MR_TWO_PANELS, 2, rows, n - p * CK_PANEL_WIDTH,
-                c + p * CK_PANEL_WIDTH, ldc, low, high);
+                c + p * CK_PANEL_WIDTH, ldc, residual_at(res, p * CK_PANEL_WIDTH), ldr, low, high);
 }
 
 __attribute__((target("avx512f,prfchw"), noinline))
 static void one_avx512(const float *a, ptrdiff_t lda, int rows, int k, const float *packed, size_t stride, int n,
-                       int p, float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+                       int p, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr, __m512 low, __m512 high) {
     rows_avx512(a, lda, k, packed + (size_t)p * stride, stride, MR_ONE_PANEL, 1, rows, n - p * CK_PANEL_WIDTH,
-                c + p * CK_PANEL_WIDTH, ldc, low, high);
+                c + p * CK_PANEL_WIDTH, ldc, residual_at(res, p * CK_PANEL_WIDTH), ldr, low, high);
 }
 
 // Panels [panel0, panel1) for rows [row0, row1) (at most a tile): groups of three, and a remainder of
@@ -296,7 +332,8 @@ static void one_avx512(const float *a, ptrdiff_t lda, int rows, int k, const flo
 // 10 = 3 + 3 + 2 + 2): a 1-panel group reloads A for 16 channels only.
 __attribute__((target("avx512f,prfchw")))
 static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                         int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+                         int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
+                         float lo, float hi) {
     const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
     const size_t stride = panel_stride(k);
     int panels = panel1 - panel0, threes = panels / 3, twos = 0;
@@ -305,11 +342,14 @@ static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int 
     const int ones = panels - 3 * threes - 2 * twos;
     const float *rowsA = a + (ptrdiff_t)row0 * lda;
     float *rowsC = c + (ptrdiff_t)row0 * ldc;
+    const float *rowsR = residual_at(res, (ptrdiff_t)row0 * ldr);
     const int rows = row1 - row0;
-    if (threes > 0) eights_avx512(a, lda, row0, row1, k, packed, n, panel0, panel0 + 3 * threes, c, ldc, low, high);
+    if (threes > 0)
+        eights_avx512(a, lda, row0, row1, k, packed, n, panel0, panel0 + 3 * threes, c, ldc, res, ldr, low, high);
     for (int g = 0; g < twos; g++)
-        two_avx512(rowsA, lda, rows, k, packed, stride, n, panel0 + 3 * threes + 2 * g, rowsC, ldc, low, high);
-    if (ones) one_avx512(rowsA, lda, rows, k, packed, stride, n, panel1 - 1, rowsC, ldc, low, high);
+        two_avx512(rowsA, lda, rows, k, packed, stride, n, panel0 + 3 * threes + 2 * g, rowsC, ldc, rowsR, ldr, low,
+                   high);
+    if (ones) one_avx512(rowsA, lda, rows, k, packed, stride, n, panel1 - 1, rowsC, ldc, rowsR, ldr, low, high);
 }
 
 // MARK: - AVX-512 convolution without im2col
@@ -408,19 +448,20 @@ static void conv_block_avx512(const float *input, const ck_window *w, int row0, 
 #endif
 
 static void run_block(ck_isa isa, const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
-                      int n, int panel0, int panel1, float *c, ptrdiff_t ldc, float lo, float hi) {
+                      int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
+                      float lo, float hi) {
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512) {
-        block_avx512(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+        block_avx512(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, res, ldr, lo, hi);
         return;
     }
     if (isa == CK_ISA_AVX2_FMA) {
-        block_avx2(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+        block_avx2(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, res, ldr, lo, hi);
         return;
     }
 #endif
     (void)isa;
-    block_portable(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+    block_portable(a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, res, ldr, lo, hi);
 }
 
 // Up to this many bytes of packed weights, units go along the columns of one band of rows before the
@@ -445,14 +486,20 @@ static inline void unit_bounds(int t, int m, int n, int k, int *row0, int *row1,
     *panel1 = *panel0 + tile_panels(n) < panels ? *panel0 + tile_panels(n) : panels;
 }
 
-void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
-                 float *c, ptrdiff_t ldc, float lo, float hi, int unit_begin, int unit_end, ck_isa isa) {
+void ck_gemm_f32_residual(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n, float *c,
+                          ptrdiff_t ldc, const float *residual, ptrdiff_t ldr, float lo, float hi, int unit_begin,
+                          int unit_end, ck_isa isa) {
     isa = ck_supported_isa(isa);
     for (int t = unit_begin; t < unit_end; t++) {
         int row0, row1, panel0, panel1;
         unit_bounds(t, m, n, k, &row0, &row1, &panel0, &panel1);
-        run_block(isa, a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, lo, hi);
+        run_block(isa, a, lda, row0, row1, k, packed, n, panel0, panel1, c, ldc, residual, ldr, lo, hi);
     }
+}
+
+void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
+                 float *c, ptrdiff_t ldc, float lo, float hi, int unit_begin, int unit_end, ck_isa isa) {
+    ck_gemm_f32_residual(a, lda, m, k, packed, n, c, ldc, NULL, 0, lo, hi, unit_begin, unit_end, isa);
 }
 
 size_t ck_conv_f32_scratch_count(const ck_window *w) {
@@ -476,7 +523,7 @@ void ck_conv_f32(const float *input, const ck_window *w, const float *packed, in
         // Rewritten per unit, so the rows stay in L1 instead of making a round trip through memory
         // as a whole-image im2col buffer would.
         ck_im2col_f32(input, w, row0, row1, scratch);
-        run_block(isa, scratch, k, 0, row1 - row0, k, packed, n, panel0, panel1, c + (ptrdiff_t)row0 * n, n,
-                  lo, hi);
+        run_block(isa, scratch, k, 0, row1 - row0, k, packed, n, panel0, panel1, c + (ptrdiff_t)row0 * n, n, NULL,
+                  0, lo, hi);
     }
 }

@@ -105,6 +105,8 @@ public final class Interpreter {
     public let kernelOperatorIndices: [[Int]]
     /// The chains the graph has (positions in the runtime operator list), fused or not.
     let convolutionChains: [ConvolutionChain]
+    /// The residual ADDs the graph has (positions in the runtime operator list), fused or not.
+    let residualAdds: [ResidualAdd]
     /// Activations that get no arena bytes: those only a fused chain's own operators touch.
     var tensorsKeptInFusedKernels: [Int] { plan.activationsOutsideArena }
 
@@ -163,19 +165,39 @@ public final class Interpreter {
         defer { draftArena.deallocate() }
         let draft = bindings(plan, arena: draftArena).bindings
         let chains = ConvolutionChain.find(in: draft, graphOutputs: Set(graph.outputs))
-        var fusedChains: [Int: (chain: ConvolutionChain, bind: OperatorDispatch.FusedChainBinder)] = [:]
+        let residualAdds = ResidualAdd.find(in: draft, graphOutputs: Set(graph.outputs))
+        // Fused kernels by their first position.
+        var fused: [Int: FusedSpan] = [:]
         if options.kernels == .optimized && options.fusesConvolutionChains {
+            let addAfter = Dictionary(uniqueKeysWithValues: residualAdds.map { ($0.convolution, $0) })
             for chain in chains {
-                let stages = OperatorDispatch.ChainBindings(expand: chain.expand.flatMap { draft[$0] },
-                                                            depthwise: draft[chain.depthwise]!,
-                                                            project: chain.project.flatMap { draft[$0] })
-                if let bind = OperatorDispatch.fusedChainKernel(stages, threads: options.threads) {
-                    fusedChains[chain.positions.lowerBound] = (chain, bind)
+                // With the residual ADD after the project when there is one, else without.
+                let add = chain.project.flatMap { addAfter[$0] }
+                for residualAdd in add == nil ? [nil] : [add, nil] {
+                    var stages = OperatorDispatch.ChainBindings(expand: chain.expand.flatMap { draft[$0] },
+                                                                depthwise: draft[chain.depthwise]!,
+                                                                project: chain.project.flatMap { draft[$0] })
+                    stages.residualAdd = residualAdd.flatMap { draft[$0.add] }
+                    if let bind = OperatorDispatch.fusedChainKernel(stages, threads: options.threads) {
+                        fused[chain.positions.lowerBound] = FusedSpan(
+                            positions: chain.positions.lowerBound...(residualAdd?.add ?? chain.positions.upperBound),
+                            name: chain.name + (residualAdd == nil ? "" : "+ADD"), residualAdd: residualAdd, bind: bind)
+                        break
+                    }
+                }
+            }
+            let covered = Set(fused.values.flatMap(\.positions))
+            for residualAdd in residualAdds where !covered.contains(residualAdd.convolution) {
+                if let bind = OperatorDispatch.fusedResidualAddKernel(convolution: draft[residualAdd.convolution]!,
+                                                                      add: draft[residualAdd.add]!,
+                                                                      threads: options.threads) {
+                    fused[residualAdd.convolution] = FusedSpan(positions: residualAdd.convolution...residualAdd.add,
+                                                               name: "CONV_2D+ADD", residualAdd: residualAdd, bind: bind)
                 }
             }
         }
         do {
-            try plan.placeActivations(fusing: fusedChains.values.map(\.chain.positions))
+            try plan.placeActivations(fusing: fused.values.map(\.positions))
         } catch let failure as ExecutionPlan.Failure {
             throw Error(description: "model \(model.fileName): \(failure.message)")
         }
@@ -195,20 +217,21 @@ public final class Interpreter {
         while position < bound.count {
             defer { position += 1 }
             guard let binding = bound[position] else { continue }
-            if let (chain, bind) = fusedChains[position] {
-                // The layout gives a fused kernel's input and output their own bytes (both live in its
-                // step); anything else would be a planner bug that corrupts outputs, so refuse it.
-                guard let x = binding.inputs.first ?? nil, let y = bound[chain.positions.upperBound]?.outputs.first,
-                      !x.sharesBytes(with: y) else {
-                    problems.append("operator \(binding.op.index) (\(chain.name)): the memory plan overlaps the "
-                        + "fused chain's input and output")
-                    position = chain.positions.upperBound
+            if let span = fused[position] {
+                // The layout gives a fused kernel's input, residual and output their own bytes (all live in
+                // its step); anything else would be a planner bug that corrupts outputs, so refuse it.
+                let residual = span.residualAdd.flatMap { bound[$0.add]?.inputs[$0.residualInput] }
+                guard let x = binding.inputs.first ?? nil, let y = bound[span.positions.upperBound]?.outputs.first,
+                      !x.sharesBytes(with: y), !(residual?.sharesBytes(with: y) ?? false) else {
+                    problems.append("operator \(binding.op.index) (\(span.name)): the memory plan overlaps the "
+                        + "fused kernel's inputs and output")
+                    position = span.positions.upperBound
                     continue
                 }
-                kernels.append(bind(x.data, y.data))
-                kernelOperatorNames.append(chain.name)
-                kernelOperatorIndices.append(chain.positions.compactMap { bound[$0]?.op.index })
-                position = chain.positions.upperBound
+                kernels.append(span.bind(x.data, y.data, residual?.data))
+                kernelOperatorNames.append(span.name)
+                kernelOperatorIndices.append(span.positions.compactMap { bound[$0]?.op.index })
+                position = span.positions.upperBound
                 continue
             }
             do {
@@ -230,6 +253,7 @@ public final class Interpreter {
         self.kernelOperatorNames = kernelOperatorNames
         self.kernelOperatorIndices = kernelOperatorIndices
         convolutionChains = chains
+        self.residualAdds = residualAdds
 
         func info(_ i: Int) -> TensorInfo {
             TensorInfo(tensorIndex: i, name: graph.tensors[i].name, shape: plan.tensors[i].shape,
@@ -320,4 +344,14 @@ public final class Interpreter {
 
     /// Number of operators run per invocation and folded at load.
     public var operatorCounts: (runtime: Int, folded: Int) { (plan.runtimeOperators.count, plan.foldedOperators.count) }
+}
+
+/// Runtime operators one fused kernel runs: a convolution chain, with the residual ADD after it or not,
+/// or a 1x1 convolution and its residual ADD.
+private struct FusedSpan {
+    let positions: ClosedRange<Int>
+    /// The operator names joined with "+", as profiles show the kernel.
+    let name: String
+    let residualAdd: ResidualAdd?
+    let bind: OperatorDispatch.FusedKernelBinder
 }

@@ -5,6 +5,7 @@
 #define ck_gemm_f32_tile_count old_ck_gemm_f32_tile_count
 #define ck_gemm_f32_unit_count old_ck_gemm_f32_unit_count
 #define ck_gemm_f32 old_ck_gemm_f32
+#define ck_gemm_f32_residual old_ck_gemm_f32_residual
 #define ck_im2col_f32 old_ck_im2col_f32
 #define ck_conv_f32_scratch_count old_ck_conv_f32_scratch_count
 #define ck_conv_f32 old_ck_conv_f32

@@ -47,6 +47,12 @@ int ck_gemm_f32_unit_count(int m, int n);
 /// changing the process-wide choice under kernels running concurrently.
 void ck_gemm_f32(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n,
                  float *c, ptrdiff_t ldc, float lo, float hi, int unit_begin, int unit_end, ck_isa isa);
+/// ck_gemm_f32 with a residual added before the clamp: C = clamp(A * W^T + bias + R, lo, hi), R's rows
+/// `ldr` floats apart (a 1x1 convolution without activation fused with the ADD after it: the same two
+/// float additions in the same order as the convolution's output plus R). R may be C itself.
+void ck_gemm_f32_residual(const float *a, ptrdiff_t lda, int m, int k, const float *packed, int n, float *c,
+                          ptrdiff_t ldc, const float *residual, ptrdiff_t ldr, float lo, float hi, int unit_begin,
+                          int unit_end, ck_isa isa);
 
 /// Geometry of a 2-D window op on one NHWC image (batch handled by the caller).
 typedef struct {

@@ -89,7 +89,8 @@ private struct OptimizedStages {
     let depthwise: OptimizedFloatKernels.DepthwiseConv2D
     let project: OptimizedFloatKernels.Conv2D?
 
-    init(_ c: ChainCase, _ w: ChainWeights, isa: ck_isa, threads: Int) {
+    /// `projectClamp`: the project's own, when not the case's (a project before a residual ADD has none).
+    init(_ c: ChainCase, _ w: ChainWeights, isa: ck_isa, threads: Int, projectClamp: ClampRange? = nil) {
         let g = c.depthwiseGeometry
         expand = w.expandFilter.map {
             OptimizedFloatKernels.Conv2D(filter: $0, bias: w.expandBias, inputChannels: c.inputChannels,
@@ -104,7 +105,8 @@ private struct OptimizedStages {
             OptimizedFloatKernels.Conv2D(filter: $0, bias: w.projectBias, inputChannels: c.channels,
                                          outputChannels: c.outputChannels,
                                          geometry: ChainCase.pointwise(height: g.outputHeight, width: g.outputWidth),
-                                         clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
+                                         clamp: projectClamp ?? c.clamp, threads: threads, singleThreadBelow: 0,
+                                         instructionSet: isa)
         }
     }
 
@@ -194,6 +196,49 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
     #expect(checked >= 30 * instructionSets.count * 3)
 }
 
+/// A chain ending with a residual ADD (the project without activation, the ADD's clamp in the project
+/// GEMM's epilogue) against the same chain fused without it followed by the optimized ADD: bit for bit,
+/// for every band height, instruction set and thread count. A project with an activation refuses it.
+@Test func fusedFloatChainWithResidualAddEqualsChainThenAdd() throws {
+    var random = SeededRandom(state: 909)
+    let cases = [
+        ChainCase(height: 19, width: 11, inputChannels: 24, channels: 144, outputChannels: 24, kernel: 3, stride: 1,
+                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
+        ChainCase(height: 13, width: 7, inputChannels: 10, channels: 30, outputChannels: 37, kernel: 3, stride: 1,
+                  dilation: 1, same: true, hasExpand: false, hasProject: true, clamp: .relu),
+    ]
+    for c in cases {
+        let g = c.depthwiseGeometry
+        let weights = ChainWeights(c, random: &random)
+        let input = random.floats(c.height * c.width * (c.hasExpand ? c.inputChannels : c.channels))
+        let residual = random.floats(outputCount(c)).map { $0 * 8 }
+        for isa in instructionSets {
+            for threads in [1, 2, 3] {
+                let stages = OptimizedStages(c, weights, isa: isa, threads: threads, projectClamp: .unbounded)
+                let chainAlone = stages.runUnfused(c, input: input)
+                var expected = [Float](repeating: .nan, count: outputCount(c))
+                OptimizedFloatKernels.ElementwiseBinary(.add, clamp: c.clamp, threads: threads)
+                    .run(chainAlone, residual, output: &expected, count: outputCount(c))
+                for bandPixels in [1, g.outputWidth * 3, 1 << 30] {
+                    let context = "\(c) + residual on \(String(cString: ck_isa_name(isa))) x\(threads), band \(bandPixels)"
+                    let fused = try #require(OptimizedFloatKernels.FusedChain(
+                        expand: stages.expand, depthwise: stages.depthwise, project: stages.project,
+                        residualClamp: c.clamp, threads: threads, fusedBytesAtLeast: 0, bandPixels: bandPixels,
+                        singleThreadBelow: 0), "\(context): not fused")
+                    var output = [Float](repeating: .nan, count: outputCount(c))
+                    fused.run(input: input, output: &output, residual: residual)
+                    let differing = output.indices.first { output[$0].bitPattern != expected[$0].bitPattern }
+                    #expect(differing == nil, "\(context): output \(differing ?? -1) is \(differing.map { output[$0] } ?? 0), expected \(differing.map { expected[$0] } ?? 0)")
+                }
+            }
+        }
+        let clamped = OptimizedStages(c, weights, isa: ck_active_isa(), threads: 1)
+        #expect(OptimizedFloatKernels.FusedChain(expand: clamped.expand, depthwise: clamped.depthwise,
+                                                 project: clamped.project, residualClamp: c.clamp, threads: 1,
+                                                 fusedBytesAtLeast: 0) == nil)
+    }
+}
+
 @Test func fusedFloatChainRefusesStagesThatDoNotFit() {
     var random = SeededRandom(state: 5)
     let c = ChainCase(height: 9, width: 7, inputChannels: 4, channels: 8, outputChannels: 6, kernel: 3, stride: 1,
@@ -221,7 +266,8 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
 /// same kernels run operator by operator. Worked out by hand from `ssd-energy inspect`: operators 1-2
 /// (150x150x32 depthwise output, 2.9 MB), 3-5 (150x150x96 + 75x75x96, 10.8 MB), 6-8 (75x75x144 twice,
 /// 6.5 MB), 10-12 (75x75x144 + 38x38x144, 4.1 MB), 13-15 and 17-19 (38x38x192 twice, 2.2 MB); the
-/// next, 21-23 (38x38x192 + 19x19x192 at stride 2), has 1.4 MB.
+/// next, 21-23 (38x38x192 + 19x19x192 at stride 2), has 1.4 MB. Chains 6-8, 13-15 and 17-19 take the
+/// residual ADD after them (9, 16, 20); the unfused 19x19 and 10x10 blocks' projects take theirs.
 @Test("Fused person float models equal unfused", arguments: ["fp32", "fp16"])
 func fusedPersonModelEqualsUnfused(precision: String) throws {
     let model = try SharedModels.load(SharedModels.person(precision))
@@ -230,10 +276,17 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
         let interpreter = try Interpreter(model: model, options: .init(threads: threads, fusesConvolutionChains: fused))
         let names = interpreter.kernelOperatorNames
         let fusedKernels = names.indices.filter { names[$0].contains("+") }
-        #expect(fusedKernels.map { names[$0] } == (fused ? ["DEPTHWISE_CONV_2D+CONV_2D"]
-            + Array(repeating: "CONV_2D+DEPTHWISE_CONV_2D+CONV_2D", count: 5) : []))
-        // Kernel positions: operator 0, then 1-2, 3-5, 6-8, ADD 9, 10-12, 13-15, ADD 16, 17-19.
-        #expect(fusedKernels == (fused ? [1, 2, 3, 5, 6, 8] : []))
+        let block = "CONV_2D+DEPTHWISE_CONV_2D+CONV_2D"
+        #expect(fusedKernels.map { names[$0] } == (fused ? ["DEPTHWISE_CONV_2D+CONV_2D", block, block + "+ADD", block,
+                                                            block + "+ADD", block + "+ADD"]
+            + Array(repeating: "CONV_2D+ADD", count: 7) : []))
+        // The chains above, then the residual ADDs of the 19x19 and 10x10 blocks with their projects
+        // (operator indices from the first convolution's: the fp16 model lists its DEQUANTIZEs first).
+        let first = interpreter.kernelOperatorIndices[0][0]
+        #expect(fusedKernels.map { interpreter.kernelOperatorIndices[$0].map { $0 - first } } == (fused ? [
+            [1, 2], [3, 4, 5], [6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20],
+            [26, 27], [30, 31], [34, 35], [41, 42], [45, 46], [58, 59], [62, 63],
+        ] : []))
         try interpreter.setInput(0, floats: pixels.map { Float($0) / 127.5 - 1 })
         try interpreter.invoke()
         return interpreter.outputs.indices.map { interpreter.output($0).bytes }

@@ -3,7 +3,7 @@ import CKernels
 extension OperatorDispatch {
     /// A fused kernel for a float32 chain whose stages all have optimized kernels, one image (batch 1) and
     /// a 1x1 expand that reads its input pixels directly; else nil, and the operators run one by one.
-    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> FusedChainBinder? {
+    static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> FusedKernelBinder? {
         guard let depthwise = try? optimizedFloatDepthwise(chain.depthwise, threads: 1),
               depthwise.geometry.batches == 1 else { return nil }
         var expand: OptimizedFloatKernels.Conv2D?, project: OptimizedFloatKernels.Conv2D?
@@ -17,10 +17,20 @@ extension OperatorDispatch {
                   conv.geometry.batches == 1 else { return nil }
             project = conv
         }
+        var residualClamp: ClampRange?
+        if let add = chain.residualAdd {
+            guard let clamp = residualAddClamp(add) else { return nil }
+            residualClamp = clamp
+        }
         guard let fused = OptimizedFloatKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
-                                                           threads: threads) else { return nil }
-        return { x, y in
-            { fused.run(input: x.assumingMemoryBound(to: Float.self), output: y.assumingMemoryBound(to: Float.self)) }
+                                                           residualClamp: residualClamp, threads: threads)
+        else { return nil }
+        return { x, y, residual in
+            let r = residual.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }
+            return {
+                fused.run(input: x.assumingMemoryBound(to: Float.self), output: y.assumingMemoryBound(to: Float.self),
+                          residual: r)
+            }
         }
     }
 }
@@ -41,6 +51,9 @@ extension OptimizedFloatKernels {
         let expand: Conv2D?
         let depthwise: DepthwiseConv2D
         let project: Conv2D?
+        /// Set when the chain ends with a residual ADD (`ResidualAdd`), the ADD's clamp: the project GEMM
+        /// adds the residual in its epilogue.
+        let residualClamp: ClampRange?
         /// Depthwise output rows per band.
         let bandRows: Int
         /// Expanded rows the band buffer holds: a band's worth plus room (up to a band, within about 1 MiB)
@@ -54,7 +67,9 @@ extension OptimizedFloatKernels {
         /// nil when the stages do not fit together (shapes, a non-direct 1x1, no stage around the
         /// depthwise) or when the tensors fusing keeps in cache total under `fusedBytesAtLeast` (see
         /// `smallestFusedBytes`). `bandPixels`: depthwise output pixels per band, at least (whole rows).
-        public init?(expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?, threads: Int,
+        /// `residualClamp`: the chain ends with a residual ADD clamped so (the project must have no activation).
+        public init?(expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?, residualClamp: ClampRange? = nil,
+                     threads: Int,
                      fusedBytesAtLeast: Int = FusedChain.smallestFusedBytes,
                      bandPixels: Int = FusedChain.defaultBandPixels, rangesPerThread: Int = FusedChain.rangesPerThread,
                      singleThreadBelow: Int = OptimizedFloatKernels.smallestSplitWork,
@@ -69,12 +84,16 @@ extension OptimizedFloatKernels {
                 guard p.readsInputDirectly, p.geometry.batches == 1, p.inputChannels == depthwise.channels,
                       p.geometry.inputHeight == g.outputHeight, p.geometry.inputWidth == g.outputWidth else { return nil }
             }
+            if residualClamp != nil {
+                guard let p = project, p.clamp == .unbounded else { return nil }
+            }
             let intermediates = (expand == nil ? 0 : g.inputHeight * g.inputWidth)
                 + (project == nil ? 0 : g.outputHeight * g.outputWidth)
             guard intermediates * depthwise.channels * MemoryLayout<Float>.size >= fusedBytesAtLeast else { return nil }
             self.expand = expand
             self.depthwise = depthwise
             self.project = project
+            self.residualClamp = residualClamp
             self.scratch = scratch
             bandRows = min(g.outputHeight, max(1, (bandPixels + g.outputWidth - 1) / g.outputWidth))
             // One band of slack halves how often the shared rows move, within about 1 MiB.
@@ -123,7 +142,10 @@ extension OptimizedFloatKernels {
             return (expanded + 15) / 16 * 16 + (depthwiseBand + 15) / 16 * 16
         }
 
-        public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        /// `residual`: the ADD's other input, of the output's shape, when the chain ends with one.
+        public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                        residual: UnsafePointer<Float>? = nil) {
+            precondition((residual == nil) == (residualClamp == nil), "a residual exactly when the chain ends with an ADD")
             let rows = depthwise.geometry.outputHeight
             let stride = partFloats
             scratch.withBlock(floatCount: parts * stride) { block in
@@ -132,7 +154,7 @@ extension OptimizedFloatKernels {
                     runner.run(parts, rangesPerThread: max(1, parts / runner.threads)) { begin, end in
                         for part in begin..<end {
                             runRows(part * rows / parts, (part + 1) * rows / parts, input: input, output: output,
-                                    window: window, scratch: block + part * stride)
+                                    residual: residual, window: window, scratch: block + part * stride)
                         }
                     }
                 }
@@ -141,7 +163,8 @@ extension OptimizedFloatKernels {
 
         /// Depthwise output rows [first, last) and everything they need, band by band.
         private func runRows(_ first: Int, _ last: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                             window: UnsafePointer<ck_window>, scratch: UnsafeMutablePointer<Float>) {
+                             residual: UnsafePointer<Float>?, window: UnsafePointer<ck_window>,
+                             scratch: UnsafeMutablePointer<Float>) {
             let g = depthwise.geometry
             let expandedRow = expandedRowFloats, depthwiseRow = depthwiseRowFloats
             let expanded = scratch
@@ -178,19 +201,23 @@ extension OptimizedFloatKernels {
                                  depthwise.clamp.min, depthwise.clamp.max, Int32(band), Int32(bandEnd),
                                  depthwise.instructionSet)
                 if let project {
-                    gemm(project, a: depthwiseBand, m: (bandEnd - band) * g.outputWidth,
-                         c: output + band * g.outputWidth * project.outputChannels)
+                    let offset = band * g.outputWidth * project.outputChannels
+                    gemm(project, a: depthwiseBand, m: (bandEnd - band) * g.outputWidth, c: output + offset,
+                         residual: residual.map { $0 + offset })
                 }
                 band = bandEnd
             }
         }
 
-        /// All of a 1x1 convolution's GEMM for `m` pixels (rows of A and C packed: lda = k, ldc = n).
-        private func gemm(_ conv: Conv2D, a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>) {
+        /// All of a 1x1 convolution's GEMM for `m` pixels (rows of A and C packed: lda = k, ldc = n), plus
+        /// the residual's rows when given.
+        private func gemm(_ conv: Conv2D, a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>,
+                          residual: UnsafePointer<Float>? = nil) {
             let n = conv.outputChannels, k = conv.inputChannels
             let units = ck_gemm_f32_unit_count(Int32(m), Int32(n))
-            ck_gemm_f32(a, k, Int32(m), Int32(k), conv.packed.floats, Int32(n), c, n, conv.clamp.min, conv.clamp.max,
-                        0, units, conv.instructionSet)
+            let clamp = residual == nil ? conv.clamp : residualClamp!
+            ck_gemm_f32_residual(a, k, Int32(m), Int32(k), conv.packed.floats, Int32(n), c, n, residual, n, clamp.min,
+                                 clamp.max, 0, units, conv.instructionSet)
         }
     }
 }

@@ -3,7 +3,7 @@ import CKernels
 extension OperatorDispatch {
     /// 8-bit chains (int8 per-channel, uint8 per-tensor) whose layers all have optimized kernels, on one
     /// image with an undilated depthwise filter; nil otherwise, so the layers run one by one.
-    static func fusedQuantizedChainKernel(_ chain: ChainBindings, threads: Int) -> FusedChainBinder? {
+    static func fusedQuantizedChainKernel(_ chain: ChainBindings, threads: Int) -> FusedKernelBinder? {
         func layer(_ b: OperatorBinding) -> QuantizedConvolution? {
             guard let x = try? b.input(0), x.type == .int8 || x.type == .uint8, let w = try? b.input(1),
                   let y = try? b.output(0) else { return nil }
@@ -21,7 +21,7 @@ extension OperatorDispatch {
         }
         guard let fused = OptimizedQuantizedKernels.FusedChain(expand: expand, depthwise: depthwise, project: project,
                                                                threads: threads) else { return nil }
-        return { x, y in { fused.run(input: x, output: y) } }
+        return { x, y, _ in { fused.run(input: x, output: y) } }
     }
 }
 

@@ -35,6 +35,26 @@ public enum OptimizedFloatKernels {
             runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
         }
 
+        /// This convolution (whose own activation must be none) followed by an ADD of `residual`, a tensor
+        /// of the output's shape, clamped to the ADD's `clamp`: the GEMM adds the residual in its
+        /// epilogue. Bit for bit the two operators run one by one wherever the convolution's output is
+        /// finite (run alone it is clamped to ±Float.greatestFiniteMagnitude). 1x1 stride-1 only.
+        public func runAddingResidual(input: UnsafePointer<Float>, residual: UnsafePointer<Float>,
+                                      output: UnsafeMutablePointer<Float>, clamp: ClampRange) {
+            precondition(readsInputDirectly && self.clamp == .unbounded, "a residual fuses only into a plain 1x1 GEMM")
+            let g = geometry
+            let m = g.outputHeight * g.outputWidth, n = outputChannels, k = inputChannels
+            let units = Int(ck_gemm_f32_unit_count(Int32(m), Int32(n)))
+            for batch in 0..<g.batches {
+                let image = input + batch * m * k
+                let (added, result) = (residual + batch * m * n, output + batch * m * n)
+                runner.run(units) { begin, end in
+                    ck_gemm_f32_residual(image, k, Int32(m), Int32(k), packed.floats, Int32(n), result, n, added, n,
+                                         clamp.min, clamp.max, Int32(begin), Int32(end), instructionSet)
+                }
+            }
+        }
+
         /// A 1x1 stride-1 unpadded convolution's GEMM rows are the input pixels themselves.
         static func readsInputDirectly(_ g: WindowGeometry) -> Bool {
             g.filterHeight == 1 && g.filterWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
