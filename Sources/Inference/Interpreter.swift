@@ -170,7 +170,11 @@ public final class Interpreter {
         var fused: [Int: FusedSpan] = [:]
         if options.kernels == .optimized && options.fusesConvolutionChains {
             let addAfter = Dictionary(uniqueKeysWithValues: residualAdds.map { ($0.convolution, $0) })
-            for chain in chains {
+            for whole in chains {
+              // The whole chain, else its depthwise and project alone (the expand then runs by itself).
+              let candidates = whole.expand != nil && whole.project != nil
+                ? [whole, ConvolutionChain(expand: nil, depthwise: whole.depthwise, project: whole.project)] : [whole]
+              candidates: for chain in candidates {
                 // With the residual ADD after the project when there is one, else without.
                 let add = chain.project.flatMap { addAfter[$0] }
                 for residualAdd in add == nil ? [nil] : [add, nil] {
@@ -182,9 +186,10 @@ public final class Interpreter {
                         fused[chain.positions.lowerBound] = FusedSpan(
                             positions: chain.positions.lowerBound...(residualAdd?.add ?? chain.positions.upperBound),
                             name: chain.name + (residualAdd == nil ? "" : "+ADD"), residualAdd: residualAdd, bind: bind)
-                        break
+                        break candidates
                     }
                 }
+              }
             }
             let covered = Set(fused.values.flatMap(\.positions))
             for residualAdd in residualAdds where !covered.contains(residualAdd.convolution) {

@@ -260,6 +260,17 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
                                              threads: 1)
     #expect(OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise, project: wrong,
                                              threads: 1, fusedBytesAtLeast: 0) == nil)
+    // Below the size, a depthwise -> project pair still fuses when its work is split across threads; a
+    // whole chain does not, nor a pair on one thread (by count or because its work is too small to split).
+    #expect(OptimizedFloatKernels.FusedChain(expand: nil, depthwise: stages.depthwise, project: stages.project,
+                                             threads: 2, fusedBytesAtLeast: 1 << 30, singleThreadBelow: 0) != nil)
+    #expect(OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
+                                             project: stages.project, threads: 2, fusedBytesAtLeast: 1 << 30,
+                                             singleThreadBelow: 0) == nil)
+    #expect(OptimizedFloatKernels.FusedChain(expand: nil, depthwise: stages.depthwise, project: stages.project,
+                                             threads: 1, fusedBytesAtLeast: 1 << 30, singleThreadBelow: 0) == nil)
+    #expect(OptimizedFloatKernels.FusedChain(expand: nil, depthwise: stages.depthwise, project: stages.project,
+                                             threads: 2, fusedBytesAtLeast: 1 << 30) == nil)
 }
 
 /// The person model's chains with intermediates of 2 MiB and more, fused, give exactly the bytes of the
@@ -267,7 +278,8 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
 /// (150x150x32 depthwise output, 2.9 MB), 3-5 (150x150x96 + 75x75x96, 10.8 MB), 6-8 (75x75x144 twice,
 /// 6.5 MB), 10-12 (75x75x144 + 38x38x144, 4.1 MB), 13-15 and 17-19 (38x38x192 twice, 2.2 MB); the
 /// next, 21-23 (38x38x192 + 19x19x192 at stride 2), has 1.4 MB. Chains 6-8, 13-15 and 17-19 take the
-/// residual ADD after them (9, 16, 20); the unfused 19x19 and 10x10 blocks' projects take theirs.
+/// residual ADD after them (9, 16, 20); the unfused 19x19 and 10x10 blocks' projects take theirs, and at
+/// 2 threads their depthwise -> project pairs fuse (`FusedChain.splitPairsFuse`).
 @Test("Fused person float models equal unfused", arguments: ["fp32", "fp16"])
 func fusedPersonModelEqualsUnfused(precision: String) throws {
     let model = try SharedModels.load(SharedModels.person(precision))
@@ -277,16 +289,32 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
         let names = interpreter.kernelOperatorNames
         let fusedKernels = names.indices.filter { names[$0].contains("+") }
         let block = "CONV_2D+DEPTHWISE_CONV_2D+CONV_2D"
-        #expect(fusedKernels.map { names[$0] } == (fused ? ["DEPTHWISE_CONV_2D+CONV_2D", block, block + "+ADD", block,
-                                                            block + "+ADD", block + "+ADD"]
-            + Array(repeating: "CONV_2D+ADD", count: 7) : []))
-        // The chains above, then the residual ADDs of the 19x19 and 10x10 blocks with their projects
-        // (operator indices from the first convolution's: the fp16 model lists its DEQUANTIZEs first).
+        // The chains above, then the residual ADDs of the 19x19 and 10x10 blocks with their projects, or at
+        // 2 threads, the depthwise → project pairs (with the ADD after them) whose work is split: all from
+        // the 19x19 blocks on, down to the 10x10 -> 5x5 one (75-76; the smaller ones run on one thread).
+        var expected: [[Int]] = [[1, 2], [3, 4, 5], [6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20]]
+        let adds: Set = [27, 31, 35, 42, 46, 59, 63]
+        if threads == 1 {
+            expected += adds.sorted().map { [$0 - 1, $0] }
+        } else {
+            for d in [22, 25, 29, 33, 37, 40, 44, 48, 50, 54, 57, 61, 65, 68, 70, 75] {
+                expected.append(adds.contains(d + 2) ? [d, d + 1, d + 2] : [d, d + 1])
+            }
+        }
+        func name(_ operators: [Int]) -> String {
+            switch operators.count {
+            case 2 where operators == [1, 2] || threads > 1: return "DEPTHWISE_CONV_2D+CONV_2D"
+            case 2: return "CONV_2D+ADD"
+            case 3 where operators[0] >= 21: return "DEPTHWISE_CONV_2D+CONV_2D+ADD"
+            case 3: return block
+            default: return block + "+ADD"
+            }
+        }
+        #expect(fusedKernels.map { names[$0] } == (fused ? expected.map(name) : []), "\(threads) threads")
+        // Operator indices counted from the first convolution's: the fp16 model lists its DEQUANTIZEs first.
         let first = interpreter.kernelOperatorIndices[0][0]
-        #expect(fusedKernels.map { interpreter.kernelOperatorIndices[$0].map { $0 - first } } == (fused ? [
-            [1, 2], [3, 4, 5], [6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20],
-            [26, 27], [30, 31], [34, 35], [41, 42], [45, 46], [58, 59], [62, 63],
-        ] : []))
+        #expect(fusedKernels.map { interpreter.kernelOperatorIndices[$0].map { $0 - first } } == (fused ? expected : []),
+                "\(threads) threads")
         try interpreter.setInput(0, floats: pixels.map { Float($0) / 127.5 - 1 })
         try interpreter.invoke()
         return interpreter.outputs.indices.map { interpreter.output($0).bytes }

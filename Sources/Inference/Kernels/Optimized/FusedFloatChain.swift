@@ -66,7 +66,8 @@ extension OptimizedFloatKernels {
 
         /// nil when the stages do not fit together (shapes, a non-direct 1x1, no stage around the
         /// depthwise) or when the tensors fusing keeps in cache total under `fusedBytesAtLeast` (see
-        /// `smallestFusedBytes`). `bandPixels`: depthwise output pixels per band, at least (whole rows).
+        /// `smallestFusedBytes`), unless it is a depthwise → project pair split across threads (see
+        /// `splitPairsFuse`). `bandPixels`: depthwise output pixels per band, at least (whole rows).
         /// `residualClamp`: the chain ends with a residual ADD clamped so (the project must have no activation).
         public init?(expand: Conv2D?, depthwise: DepthwiseConv2D, project: Conv2D?, residualClamp: ClampRange? = nil,
                      threads: Int,
@@ -87,9 +88,14 @@ extension OptimizedFloatKernels {
             if residualClamp != nil {
                 guard let p = project, p.clamp == .unbounded else { return nil }
             }
+            let work = g.outputHeight * g.outputWidth * depthwise.channels
+                * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
+            let runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
             let intermediates = (expand == nil ? 0 : g.inputHeight * g.inputWidth)
                 + (project == nil ? 0 : g.outputHeight * g.outputWidth)
-            guard intermediates * depthwise.channels * MemoryLayout<Float>.size >= fusedBytesAtLeast else { return nil }
+            guard intermediates * depthwise.channels * MemoryLayout<Float>.size >= fusedBytesAtLeast
+                || (FusedChain.splitPairsFuse && expand == nil && runner.threads > 1) else { return nil }
+            self.runner = runner
             self.expand = expand
             self.depthwise = depthwise
             self.project = project
@@ -100,9 +106,6 @@ extension OptimizedFloatKernels {
             let inputRows = FusedChain.inputRows(bandRows: bandRows, g)
             let rowBytes = g.inputWidth * depthwise.channels * MemoryLayout<Float>.size
             heldRows = inputRows + max(0, min(bandRows * g.strideHeight, (1 << 20) / rowBytes - inputRows))
-            let work = g.outputHeight * g.outputWidth * depthwise.channels
-                * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
-            runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
             parts = min(g.outputHeight, runner.threads == 1 ? 1 : runner.threads * max(1, rangesPerThread))
             scratch.reserve(floatCount: parts * partFloats)
         }
@@ -115,6 +118,15 @@ extension OptimizedFloatKernels {
         /// 38x38 expand block (2.2 MB) 0.95-1.0; the 19x19 (0.8-1.4 MB) 0.95-1.1; the 10x10
         /// (0.4-0.5 MB) 1.1-1.16, at 2 threads 1.2-1.3.
         public static let smallestFusedBytes = 2 << 20
+
+        /// Depthwise → project pairs (no expand, so no rows recomputed) below that size fuse all the same
+        /// when they run on several threads: one hand-off to the pool instead of two, and each thread's
+        /// depthwise rows go straight into its own GEMM instead of through memory. Per-kernel minima of
+        /// `profile` (person fp32, 8 runs each, pairs fused or not): at 2 threads the 19x19 and 10x10
+        /// pairs, residual ADDs included, 0.86-0.97 of their operators run one by one (sum 1.74 vs 1.80
+        /// ms); at 1 thread 1.02-1.07, so one thread keeps them apart. One or two ranges per thread came out
+        /// alike (the pairs' sums 1.67 / 1.65 ms), four worse (1.82 ms): `rangesPerThread` stays one.
+        static let splitPairsFuse = true
 
         /// Bands of at least 300 pixels: each band's GEMMs then run a dozen or more 24-row tiles, enough
         /// to amortize a call and the weights' trip from L2, while a band's buffers stay inside L2 (the
