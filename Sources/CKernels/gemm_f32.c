@@ -176,23 +176,25 @@ static inline __mmask16 lane_mask(int cols) {
     return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
 }
 
-// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 24; `mr`
-// and `vectors` are compile-time constants at each call so the accumulator arrays live in registers.
-// Rows past `rows` re-read the last row (valid memory) and are not stored.
+// The K loop of micro_avx512. `strided` (all mr rows valid): each A row is addressed from one of a few
+// pointers, one per 5 rows, plus 0, 1, 2, 3 or 4 row strides (x86 base + index * scale forms), so a K
+// step advances 5 pointers. Otherwise each row has its own pointer, which clang derived from the one
+// before by an add per row: a chain of up to 23 dependent adds per K step, longer than the step's FMAs
+// take on the 1- and 2-panel kernels (24 and 12 rows).
 __attribute__((target("avx512f,prfchw"), always_inline))
-static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
-                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
-                                ptrdiff_t ldr, __m512 low, __m512 high) {
-    __m512 acc[MR_MAX_AVX512][3];
-    #pragma clang loop unroll(full)
-    for (int v = 0; v < 3; v++) {
-        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
-        #pragma clang loop unroll(full)
-        for (int r = 0; r < mr; r++) acc[r][v] = bias;
-    }
+static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride, int mr,
+                                 int vectors, int strided, int rows, float *c, ptrdiff_t ldc,
+                                 __m512 acc[MR_MAX_AVX512][3]) {
     const float *ar[MR_MAX_AVX512];
-    #pragma clang loop unroll(full)
-    for (int r = 0; r < mr; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
+    const char *group[(MR_MAX_AVX512 + 4) / 5];
+    const ptrdiff_t line = lda * (ptrdiff_t)sizeof(float), line3 = 3 * line;
+    if (strided) {
+        #pragma clang loop unroll(full)
+        for (int g = 0; g < (mr + 4) / 5; g++) group[g] = (const char *)a + 5 * g * line;
+    } else {
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
+    }
     // The next mr rows' A (contiguous when lda == k, as for 1x1 convolutions and im2col rows) and C
     // lines are fetched during this K loop, one 64-byte line per 16 floats: each block's rows are too
     // short a stream for the hardware prefetcher, and these layers wait on the shared L3 otherwise.
@@ -220,12 +222,51 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
             }
         #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
-            __m512 x = _mm512_set1_ps(ar[r][i]);
+            float value;
+            if (strided) {
+                const char *base = group[r / 5];
+                switch (r % 5) {
+                case 0: value = *(const float *)base; break;
+                case 1: value = *(const float *)(base + line); break;
+                case 2: value = *(const float *)(base + 2 * line); break;
+                case 3: value = *(const float *)(base + line3); break;
+                default: value = *(const float *)(base + 4 * line); break;
+                }
+            } else {
+                value = ar[r][i];
+            }
+            __m512 x = _mm512_set1_ps(value);
             #pragma clang loop unroll(full)
             for (int v = 0; v < 3; v++)
                 if (v < vectors) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
         }
+        if (strided) {
+            #pragma clang loop unroll(full)
+            for (int g = 0; g < (mr + 4) / 5; g++) {
+                group[g] += sizeof(float);
+                // Opaque to the optimizer, which would otherwise fold the pointers back into one chain.
+                __asm__("" : "+r"(group[g]));
+            }
+        }
     }
+}
+
+// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 24; `mr`
+// and `vectors` are compile-time constants at each call so the accumulator arrays live in registers.
+// Rows past `rows` re-read the last row (valid memory) and are not stored.
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
+                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
+                                ptrdiff_t ldr, __m512 low, __m512 high) {
+    __m512 acc[MR_MAX_AVX512][3];
+    #pragma clang loop unroll(full)
+    for (int v = 0; v < 3; v++) {
+        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++) acc[r][v] = bias;
+    }
+    if (rows == mr && mr > MR_AVX512) k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 1, rows, c, ldc, acc);
+    else k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 0, rows, c, ldc, acc);
     #pragma clang loop unroll(full)
     for (int r = 0; r < mr; r++) {
         if (r >= rows) continue;
