@@ -13,7 +13,21 @@
 static inline int panel_count(int n) { return (n + CK_PANEL_WIDTH - 1) / CK_PANEL_WIDTH; }
 static inline size_t panel_stride(int k) { return (size_t)CK_PANEL_WIDTH * (size_t)(k + 1); }
 
-size_t ck_packed_f32_count(int n, int k) { return (size_t)panel_count(n) * panel_stride(k); }
+static inline size_t panels_count(int n, int k) { return (size_t)panel_count(n) * panel_stride(k); }
+
+// Layers whose last panel holds 8 channels (the SSD heads' and the 24-channel projections') waste half
+// of every multiply-add on it. For AVX-512 those channels are also packed as a pair panel: a line of
+// bias (lanes 0-7), then per pair of K steps one line whose lane 2j holds channel j's weight at the even
+// step and lane 2j + 1 at the odd one (0 past k). Broadcasting A's two values as one 64-bit pair feeds all
+// 16 lanes; adding lanes 2j and 2j + 1 at the end gives channel j. Needs the 24-row kernel's strided A
+// addresses to pay: 75x75 96->24 and 144->24 0.87-0.93x (conv_f32_ab.sh), person chains 3-5 and 6-9
+// 0.97x in the model; loaded through a pointer per row it was no faster.
+static inline int has_pair_panel(int n) { return n > CK_PANEL_WIDTH && n % CK_PANEL_WIDTH == 8; }
+static inline size_t pair_panel_count(int k) { return (size_t)CK_PANEL_WIDTH * (size_t)(1 + (k + 1) / 2); }
+
+size_t ck_packed_f32_count(int n, int k) {
+    return panels_count(n, k) + (has_pair_panel(n) ? pair_panel_count(k) : 0);
+}
 
 void ck_pack_f32(const float *weights, const float *bias, int n, int k, float *packed) {
     memset(packed, 0, ck_packed_f32_count(n, k) * sizeof(float));
@@ -22,6 +36,15 @@ void ck_pack_f32(const float *weights, const float *bias, int n, int k, float *p
         int lane = channel % CK_PANEL_WIDTH;
         panel[lane] = bias ? bias[channel] : 0.0f;
         for (int i = 0; i < k; i++) panel[CK_PANEL_WIDTH * (size_t)(i + 1) + lane] = weights[(size_t)channel * k + i];
+    }
+    if (has_pair_panel(n)) {
+        float *pairs = packed + panels_count(n, k);
+        for (int j = 0; j < 8; j++) {
+            int channel = n - 8 + j;
+            pairs[j] = bias ? bias[channel] : 0.0f;
+            for (int i = 0; i < k; i++)
+                pairs[CK_PANEL_WIDTH * (size_t)(1 + i / 2) + 2 * j + (i & 1)] = weights[(size_t)channel * k + i];
+        }
     }
 }
 
@@ -176,11 +199,25 @@ static inline __mmask16 lane_mask(int cols) {
     return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
 }
 
-// The K loop of micro_avx512. `strided` (all mr rows valid): each A row is addressed from one of a few
-// pointers, one per 5 rows, plus 0, 1, 2, 3 or 4 row strides (x86 base + index * scale forms), so a K
-// step advances 5 pointers. Otherwise each row has its own pointer, which clang derived from the one
-// before by an add per row: a chain of up to 23 dependent adds per K step, longer than the step's FMAs
-// take on the 1- and 2-panel kernels (24 and 12 rows).
+// Where row r of A is at the current K step in the 12- and 24-row kernels: the pointer of its group of
+// five rows (advanced along K) plus 0-4 row strides, as x86 base + index * scale addresses.
+__attribute__((always_inline))
+static inline const char *strided_row(const char *const *group, int r, ptrdiff_t line, ptrdiff_t line3) {
+    const char *base = group[r / 5];
+    switch (r % 5) {
+    case 0: return base;
+    case 1: return base + line;
+    case 2: return base + 2 * line;
+    case 3: return base + line3;
+    default: return base + 4 * line;
+    }
+}
+
+// The K loop of micro_avx512. `strided` (all mr rows valid, mr 12 or 24): each A row is addressed by
+// `strided_row`, so a K step advances 5 pointers. Otherwise each row has its own pointer, which clang
+// derives from the one before by an add per row: on the 24-row 1-panel kernel a chain of 23 dependent
+// adds per K step, longer than its 24 FMAs take (those layers ran 0.87-0.92x as long with this). The
+// asm statement below keeps clang from folding the group pointers back into one such chain.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride, int mr,
                                  int vectors, int strided, int rows, float *c, ptrdiff_t ldc,
@@ -222,20 +259,7 @@ static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const flo
             }
         #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
-            float value;
-            if (strided) {
-                const char *base = group[r / 5];
-                switch (r % 5) {
-                case 0: value = *(const float *)base; break;
-                case 1: value = *(const float *)(base + line); break;
-                case 2: value = *(const float *)(base + 2 * line); break;
-                case 3: value = *(const float *)(base + line3); break;
-                default: value = *(const float *)(base + 4 * line); break;
-                }
-            } else {
-                value = ar[r][i];
-            }
-            __m512 x = _mm512_set1_ps(value);
+            __m512 x = _mm512_set1_ps(strided ? *(const float *)strided_row(group, r, line, line3) : ar[r][i]);
             #pragma clang loop unroll(full)
             for (int v = 0; v < 3; v++)
                 if (v < vectors) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
@@ -244,7 +268,6 @@ static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const flo
             #pragma clang loop unroll(full)
             for (int g = 0; g < (mr + 4) / 5; g++) {
                 group[g] += sizeof(float);
-                // Opaque to the optimizer, which would otherwise fold the pointers back into one chain.
                 __asm__("" : "+r"(group[g]));
             }
         }
@@ -368,6 +391,79 @@ static void one_avx512(const float *a, ptrdiff_t lda, int rows, int k, const flo
                 c + p * CK_PANEL_WIDTH, ldc, residual_at(res, p * CK_PANEL_WIDTH), ldr, low, high);
 }
 
+// C[rows][8] from the pair panel, rows <= mr <= 24 (mr a compile-time constant at each call); `strided`
+// when rows == mr (see k_loop_avx512).
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void micro_pair_avx512(const float *a, ptrdiff_t lda, int k, const float *pairs, int mr, int rows,
+                                     int strided, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
+                                     __m512 low, __m512 high) {
+    __m512 acc[MR_MAX_AVX512];
+    #pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) acc[r] = _mm512_setzero_ps();
+    const float *ar[MR_MAX_AVX512];
+    const char *group[(MR_MAX_AVX512 + 4) / 5];
+    const ptrdiff_t line = lda * (ptrdiff_t)sizeof(float), line3 = 3 * line;
+    #pragma clang loop unroll(full)
+    for (int g = 0; g < (mr + 4) / 5; g++) group[g] = (const char *)a + 5 * g * line;
+    #pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) ar[r] = a + (ptrdiff_t)(r < rows ? r : rows - 1) * lda;
+    const float *w = pairs + CK_PANEL_WIDTH;
+    int i = 0;
+    for (; i + 2 <= k; i += 2, w += CK_PANEL_WIDTH) {
+        __m512 wv = _mm512_loadu_ps(w);
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++) {
+            double pair;
+            memcpy(&pair, strided ? strided_row(group, r, line, line3) : (const char *)(ar[r] + i), sizeof pair);
+            acc[r] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(pair)), wv, acc[r]);
+        }
+        if (strided) {
+            #pragma clang loop unroll(full)
+            for (int g = 0; g < (mr + 4) / 5; g++) {
+                group[g] += 2 * sizeof(float);
+                __asm__("" : "+r"(group[g]));
+            }
+        }
+    }
+    if (i < k) {  // odd k: the last step's weights sit in the even lanes, the odd ones are 0
+        __m512 wv = _mm512_loadu_ps(w);
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++)
+            acc[r] = _mm512_mask3_fmadd_ps(_mm512_set1_ps(ar[r][i]), wv, acc[r], (__mmask16)0x5555);
+    }
+    const __m512 bias = _mm512_maskz_loadu_ps((__mmask16)0xFF, pairs);
+    #pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) {
+        if (r >= rows) continue;
+        // Lane 2j + lane 2j + 1, then the even lanes packed into lanes 0-7.
+        __m512 sum = _mm512_add_ps(acc[r], _mm512_permute_ps(acc[r], 0xB1));
+        __m512 y = _mm512_add_ps(_mm512_maskz_compress_ps((__mmask16)0x5555, sum), bias);
+        if (res) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps((__mmask16)0xFF, res + (ptrdiff_t)r * ldr));
+        y = _mm512_min_ps(_mm512_max_ps(y, low), high);
+        _mm512_mask_storeu_ps(c + (ptrdiff_t)r * ldc, (__mmask16)0xFF, y);
+    }
+}
+
+// Rows [0, rows) of the pair panel: 24 at a time, then an 8-, 4-, 2- or 1-row kernel.
+__attribute__((target("avx512f,prfchw"), noinline))
+static void pair_avx512(const float *a, ptrdiff_t lda, int rows, int k, const float *pairs, float *c, ptrdiff_t ldc,
+                        const float *res, ptrdiff_t ldr, __m512 low, __m512 high) {
+    int row = 0;
+    for (; row + MR_MAX_AVX512 <= rows; row += MR_MAX_AVX512)
+        micro_pair_avx512(a + (ptrdiff_t)row * lda, lda, k, pairs, MR_MAX_AVX512, MR_MAX_AVX512, 1,
+                          c + (ptrdiff_t)row * ldc, ldc, residual_at(res, (ptrdiff_t)row * ldr), ldr, low, high);
+    for (; row < rows; row += MR_AVX512) {
+        int left = rows - row < MR_AVX512 ? rows - row : MR_AVX512;
+        const float *rowsA = a + (ptrdiff_t)row * lda;
+        float *rowsC = c + (ptrdiff_t)row * ldc;
+        const float *rowsR = residual_at(res, (ptrdiff_t)row * ldr);
+        if (left > 4) micro_pair_avx512(rowsA, lda, k, pairs, 8, left, 0, rowsC, ldc, rowsR, ldr, low, high);
+        else if (left > 2) micro_pair_avx512(rowsA, lda, k, pairs, 4, left, 0, rowsC, ldc, rowsR, ldr, low, high);
+        else if (left == 2) micro_pair_avx512(rowsA, lda, k, pairs, 2, left, 0, rowsC, ldc, rowsR, ldr, low, high);
+        else micro_pair_avx512(rowsA, lda, k, pairs, 1, left, 0, rowsC, ldc, rowsR, ldr, low, high);
+    }
+}
+
 // Panels [panel0, panel1) for rows [row0, row1) (at most a tile): groups of three, and a remainder of
 // two panels or of one, which becomes 2 + 2 when there are threes to borrow from (4 = 2 + 2,
 // 10 = 3 + 3 + 2 + 2): a 1-panel group reloads A for 16 channels only.
@@ -377,6 +473,14 @@ static void block_avx512(const float *a, ptrdiff_t lda, int row0, int row1, int 
                          float lo, float hi) {
     const __m512 low = _mm512_set1_ps(lo), high = _mm512_set1_ps(hi);
     const size_t stride = panel_stride(k);
+    if (has_pair_panel(n) && panel1 == panel_count(n)) {
+        // The last 8 channels from the pair panel; the panels before it as below.
+        panel1--;
+        pair_avx512(a + (ptrdiff_t)row0 * lda, lda, row1 - row0, k, packed + panels_count(n, k),
+                    c + (ptrdiff_t)row0 * ldc + panel1 * CK_PANEL_WIDTH, ldc,
+                    residual_at(res, (ptrdiff_t)row0 * ldr + panel1 * CK_PANEL_WIDTH), ldr, low, high);
+        if (panel1 == panel0) return;
+    }
     int panels = panel1 - panel0, threes = panels / 3, twos = 0;
     if (panels % 3 == 2) twos = 1;
     else if (panels % 3 == 1 && threes > 0) threes--, twos = 2;
@@ -518,7 +622,7 @@ static void run_block(ck_isa isa, const float *a, ptrdiff_t lda, int row0, int r
 static inline void unit_bounds(int t, int m, int n, int k, int *row0, int *row1, int *panel0, int *panel1) {
     int row_tiles = (m + TILE_ROWS - 1) / TILE_ROWS, panels = panel_count(n);
     int column_tiles = (panels + tile_panels(n) - 1) / tile_panels(n);
-    int row_major = ck_packed_f32_count(n, k) * sizeof(float) <= ROW_MAJOR_WEIGHT_BYTES;
+    int row_major = panels_count(n, k) * sizeof(float) <= ROW_MAJOR_WEIGHT_BYTES;
     int row_tile = row_major ? t / column_tiles : t % row_tiles;
     int column_tile = row_major ? t % column_tiles : t / row_tiles;
     *row0 = row_tile * TILE_ROWS;

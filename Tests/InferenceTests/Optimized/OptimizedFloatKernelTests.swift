@@ -86,6 +86,18 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
         ConvCase(height: 10, width: 10, inputChannels: 96, outputChannels: 160, filterHeight: 1, filterWidth: 1,
                  stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        // A last panel of 8 channels, which AVX-512 takes from the pair panel: 24 channels with an odd K
+        // (63 rows: two 24-row blocks, then 8 + 4 + 2 + 1), 40 (two whole panels before it) with an
+        // even K, 24 through im2col rows (K = 27), and over 1 MB of weights with the pair panel in the
+        // last of three column tiles (16 whole panels + 8 channels).
+        ConvCase(height: 7, width: 9, inputChannels: 45, outputChannels: 24, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 5, width: 7, inputChannels: 96, outputChannels: 40, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: false),
+        ConvCase(height: 9, width: 8, inputChannels: 3, outputChannels: 24, filterHeight: 3, filterWidth: 3,
+                 stride: 2, dilation: 2, same: true, clamp: .relu, hasBias: true),
+        ConvCase(height: 5, width: 6, inputChannels: 1024, outputChannels: 264, filterHeight: 1, filterWidth: 1,
+                 stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
     ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
