@@ -199,6 +199,17 @@ static inline __mmask16 lane_mask(int cols) {
     return cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
 }
 
+// Each of mr rows' accumulators for `vectors` panels starts at its panel's bias (the packed panel's first line).
+__attribute__((target("avx512f"), always_inline))
+static inline void start_at_bias(__m512 (*acc)[3], const float *panel, size_t stride, int mr, int vectors) {
+    #pragma clang loop unroll(full)
+    for (int v = 0; v < 3; v++) {
+        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
+        #pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++) acc[r][v] = bias;
+    }
+}
+
 // Where row r of A is at the current K step in the 12- and 24-row kernels: the pointer of its group of
 // five rows (advanced along K) plus 0-4 row strides, as x86 base + index * scale addresses.
 __attribute__((always_inline))
@@ -282,12 +293,7 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
                                 int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
                                 ptrdiff_t ldr, __m512 low, __m512 high) {
     __m512 acc[MR_MAX_AVX512][3];
-    #pragma clang loop unroll(full)
-    for (int v = 0; v < 3; v++) {
-        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
-        #pragma clang loop unroll(full)
-        for (int r = 0; r < mr; r++) acc[r][v] = bias;
-    }
+    start_at_bias(acc, panel, stride, mr, vectors);
     if (rows == mr && mr > MR_AVX512) k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 1, rows, c, ldc, acc);
     else k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 0, rows, c, ldc, acc);
     #pragma clang loop unroll(full)
@@ -509,12 +515,7 @@ static inline void micro_windows_avx512(const float *const *ap, const ptrdiff_t 
                                         const float *panel, size_t stride, int vectors, int rows, int cols,
                                         float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
     __m512 acc[MR_AVX512][3];
-    #pragma clang loop unroll(full)
-    for (int v = 0; v < 3; v++) {
-        __m512 bias = v < vectors ? _mm512_loadu_ps(panel + v * stride) : _mm512_setzero_ps();
-        #pragma clang loop unroll(full)
-        for (int r = 0; r < MR_AVX512; r++) acc[r][v] = bias;
-    }
+    start_at_bias(acc, panel, stride, MR_AVX512, vectors);
     const float *w = panel + CK_PANEL_WIDTH;
     for (int fy = 0; fy < fh; fy++) {
         const float *ar[MR_AVX512];
