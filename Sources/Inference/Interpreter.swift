@@ -170,26 +170,27 @@ public final class Interpreter {
         var fused: [Int: FusedSpan] = [:]
         if options.kernels == .optimized && options.fusesConvolutionChains {
             let addAfter = Dictionary(uniqueKeysWithValues: residualAdds.map { ($0.convolution, $0) })
-            for whole in chains {
-              // The whole chain, else its depthwise and project alone (the expand then runs by itself).
-              let candidates = whole.expand != nil && whole.project != nil
-                ? [whole, ConvolutionChain(expand: nil, depthwise: whole.depthwise, project: whole.project)] : [whole]
-              candidates: for chain in candidates {
-                // With the residual ADD after the project when there is one, else without.
-                let add = chain.project.flatMap { addAfter[$0] }
-                for residualAdd in add == nil ? [nil] : [add, nil] {
+            // The whole chain, else its depthwise and project alone (the expand then runs by itself); either
+            // with the residual ADD after the project when there is one.
+            func span(for whole: ConvolutionChain) -> FusedSpan? {
+                let pair = ConvolutionChain(expand: nil, depthwise: whole.depthwise, project: whole.project)
+                for chain in whole.expand != nil && whole.project != nil ? [whole, pair] : [whole] {
+                    let residualAdd = chain.project.flatMap { addAfter[$0] }
                     var stages = OperatorDispatch.ChainBindings(expand: chain.expand.flatMap { draft[$0] },
                                                                 depthwise: draft[chain.depthwise]!,
                                                                 project: chain.project.flatMap { draft[$0] })
                     stages.residualAdd = residualAdd.flatMap { draft[$0.add] }
                     if let bind = OperatorDispatch.fusedChainKernel(stages, threads: options.threads) {
-                        fused[chain.positions.lowerBound] = FusedSpan(
-                            positions: chain.positions.lowerBound...(residualAdd?.add ?? chain.positions.upperBound),
-                            name: chain.name + (residualAdd == nil ? "" : "+ADD"), residualAdd: residualAdd, bind: bind)
-                        break candidates
+                        let last = residualAdd?.add ?? chain.positions.upperBound
+                        return FusedSpan(positions: chain.positions.lowerBound...last,
+                                         name: chain.name + (residualAdd == nil ? "" : "+ADD"),
+                                         residualAdd: residualAdd, bind: bind)
                     }
                 }
-              }
+                return nil
+            }
+            for chain in chains {
+                if let span = span(for: chain) { fused[span.positions.lowerBound] = span }
             }
             let covered = Set(fused.values.flatMap(\.positions))
             for residualAdd in residualAdds where !covered.contains(residualAdd.convolution) {
