@@ -67,14 +67,9 @@ static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (
 // The residual's rows and columns follow C's; NULL (no residual) stays NULL.
 static inline const float *residual_at(const float *res, ptrdiff_t offset) { return res ? res + offset : res; }
 
-// Rows past the end of A reuse its last row and write to a scratch row, so every micro-kernel is full.
-static inline void row_pointers(const float *a, ptrdiff_t lda, float *c, ptrdiff_t ldc, int row, int rows,
-                                int count, const float **ap, float **cp, float *scratch) {
-    for (int r = 0; r < count; r++) {
-        int valid = r < rows;
-        ap[r] = a + (ptrdiff_t)(row + (valid ? r : rows - 1)) * lda;
-        cp[r] = valid ? c + (ptrdiff_t)(row + r) * ldc : scratch;
-    }
+// Rows past the end of A reuse its last row, so every micro-kernel is full; their results are not stored.
+static inline void row_pointers(const float *a, ptrdiff_t lda, int row, int rows, int count, const float **ap) {
+    for (int r = 0; r < count; r++) ap[r] = a + (ptrdiff_t)(row + (r < rows ? r : rows - 1)) * lda;
 }
 
 // MARK: - Portable (any CPU; the compiler vectorizes the 16-wide loops with SSE2 or NEON)
@@ -84,12 +79,10 @@ static inline void row_pointers(const float *a, ptrdiff_t lda, float *c, ptrdiff
 static void block_portable(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
                            int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
                            float lo, float hi) {
-    float scratch[CK_PANEL_WIDTH * 2];
     for (int row = row0; row < row1; row += MR_PORTABLE) {
         const float *ap[MR_PORTABLE];
-        float *cp[MR_PORTABLE];
         int rows = row1 - row < MR_PORTABLE ? row1 - row : MR_PORTABLE;
-        row_pointers(a, lda, c, ldc, row, rows, MR_PORTABLE, ap, cp, scratch);
+        row_pointers(a, lda, row, rows, MR_PORTABLE, ap);
         for (int p = panel0; p < panel1; p++) {
             const float *panel = packed + (size_t)p * panel_stride(k);
             float acc[MR_PORTABLE][CK_PANEL_WIDTH] = {{0}};
@@ -104,7 +97,7 @@ static void block_portable(const float *a, ptrdiff_t lda, int row0, int row1, in
             if (cols > CK_PANEL_WIDTH) cols = CK_PANEL_WIDTH;
             for (int r = 0; r < MR_PORTABLE; r++) {
                 if (r >= rows) continue;
-                float *out = cp[r] + p * CK_PANEL_WIDTH;
+                float *out = c + (ptrdiff_t)(row + r) * ldc + p * CK_PANEL_WIDTH;
                 const float *add = residual_at(res, (ptrdiff_t)(row + r) * ldr + p * CK_PANEL_WIDTH);
                 for (int j = 0; j < cols; j++)
                     out[j] = clampf(add ? acc[r][j] + panel[j] + add[j] : acc[r][j] + panel[j], lo, hi);
@@ -124,13 +117,11 @@ __attribute__((target("avx2,fma")))
 static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k, const float *packed,
                        int n, int panel0, int panel1, float *c, ptrdiff_t ldc, const float *res, ptrdiff_t ldr,
                        float lo, float hi) {
-    float scratch[CK_PANEL_WIDTH * 2];
     const __m256 low = _mm256_set1_ps(lo), high = _mm256_set1_ps(hi);
     for (int row = row0; row < row1; row += MR_AVX2) {
         const float *ap[MR_AVX2];
-        float *cp[MR_AVX2];
         int rows = row1 - row < MR_AVX2 ? row1 - row : MR_AVX2;
-        row_pointers(a, lda, c, ldc, row, rows, MR_AVX2, ap, cp, scratch);
+        row_pointers(a, lda, row, rows, MR_AVX2, ap);
         for (int p = panel0; p < panel1; p++) {
             const float *panel = packed + (size_t)p * panel_stride(k);
             const float *w = panel + CK_PANEL_WIDTH;
@@ -159,7 +150,7 @@ static void block_avx2(const float *a, ptrdiff_t lda, int row0, int row1, int k,
                 }
                 y0 = _mm256_min_ps(_mm256_max_ps(y0, low), high);
                 y1 = _mm256_min_ps(_mm256_max_ps(y1, low), high);
-                float *out = cp[r] + p * CK_PANEL_WIDTH;
+                float *out = c + (ptrdiff_t)(row + r) * ldc + p * CK_PANEL_WIDTH;
                 if (cols >= CK_PANEL_WIDTH) {
                     _mm256_storeu_ps(out, y0);
                     _mm256_storeu_ps(out + 8, y1);
@@ -224,11 +215,21 @@ static inline const char *strided_row(const char *const *group, int r, ptrdiff_t
     }
 }
 
+// Moves each group pointer `bytes` along K. The empty asm makes each pointer opaque, so clang cannot fold
+// the groups back into one pointer advanced by an add per row.
+__attribute__((always_inline))
+static inline void advance_groups(const char **group, int mr, size_t bytes) {
+    #pragma clang loop unroll(full)
+    for (int g = 0; g < (mr + 4) / 5; g++) {
+        group[g] += bytes;
+        __asm__("" : "+r"(group[g]));
+    }
+}
+
 // The K loop of micro_avx512. `strided` (all mr rows valid, mr 12 or 24): each A row is addressed by
 // `strided_row`, so a K step advances 5 pointers. Otherwise each row has its own pointer, which clang
 // derives from the one before by an add per row: on the 24-row 1-panel kernel a chain of 23 dependent
-// adds per K step, longer than its 24 FMAs take (those layers ran 0.87-0.92x as long with this). The
-// asm statement below keeps clang from folding the group pointers back into one such chain.
+// adds per K step, longer than its 24 FMAs take (those layers ran 0.87-0.92x as long with this).
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride, int mr,
                                  int vectors, int strided, int rows, float *c, ptrdiff_t ldc,
@@ -275,13 +276,7 @@ static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const flo
             for (int v = 0; v < 3; v++)
                 if (v < vectors) acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
         }
-        if (strided) {
-            #pragma clang loop unroll(full)
-            for (int g = 0; g < (mr + 4) / 5; g++) {
-                group[g] += sizeof(float);
-                __asm__("" : "+r"(group[g]));
-            }
-        }
+        if (strided) advance_groups(group, mr, sizeof(float));
     }
 }
 
@@ -423,13 +418,7 @@ static inline void micro_pair_avx512(const float *a, ptrdiff_t lda, int k, const
             memcpy(&pair, strided ? strided_row(group, r, line, line3) : (const char *)(ar[r] + i), sizeof pair);
             acc[r] = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(pair)), wv, acc[r]);
         }
-        if (strided) {
-            #pragma clang loop unroll(full)
-            for (int g = 0; g < (mr + 4) / 5; g++) {
-                group[g] += 2 * sizeof(float);
-                __asm__("" : "+r"(group[g]));
-            }
-        }
+        if (strided) advance_groups(group, mr, 2 * sizeof(float));
     }
     if (i < k) {  // odd k: the last step's weights sit in the even lanes, the odd ones are 0
         __m512 wv = _mm512_loadu_ps(w);
