@@ -42,16 +42,21 @@ public enum OptimizedFloatKernels {
         public func runAddingResidual(input: UnsafePointer<Float>, residual: UnsafePointer<Float>,
                                       output: UnsafeMutablePointer<Float>, clamp: ClampRange) {
             precondition(readsInputDirectly && self.clamp == .unbounded, "a residual fuses only into a plain 1x1 GEMM")
-            let g = geometry
-            let m = g.outputHeight * g.outputWidth, n = outputChannels, k = inputChannels
-            let units = Int(ck_gemm_f32_unit_count(Int32(m), Int32(n)))
-            for batch in 0..<g.batches {
-                let image = input + batch * m * k
-                let (added, result) = (residual + batch * m * n, output + batch * m * n)
-                runner.run(units) { begin, end in
-                    ck_gemm_f32_residual(image, k, Int32(m), Int32(k), packed.floats, Int32(n), result, n, added, n,
-                                         clamp.min, clamp.max, Int32(begin), Int32(end), instructionSet)
-                }
+            let pixels = geometry.outputHeight * geometry.outputWidth
+            for batch in 0..<geometry.batches {
+                pointwise(input + batch * pixels * inputChannels, residual: residual + batch * pixels * outputChannels,
+                          output: output + batch * pixels * outputChannels, clamp: clamp)
+            }
+        }
+
+        /// One image of a 1x1 stride-1 convolution: the GEMM of its pixels, split across threads, plus
+        /// `residual` when given.
+        private func pointwise(_ image: UnsafePointer<Float>, residual: UnsafePointer<Float>?,
+                               output: UnsafeMutablePointer<Float>, clamp: ClampRange) {
+            let m = geometry.outputHeight * geometry.outputWidth, n = outputChannels, k = inputChannels
+            runner.run(Int(ck_gemm_f32_unit_count(Int32(m), Int32(n)))) { begin, end in
+                ck_gemm_f32_residual(image, k, Int32(m), Int32(k), packed.floats, Int32(n), output, n, residual, n,
+                                     clamp.min, clamp.max, Int32(begin), Int32(end), instructionSet)
             }
         }
 
@@ -63,17 +68,13 @@ public enum OptimizedFloatKernels {
 
         public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
             let g = geometry
-            let k = g.filterHeight * g.filterWidth * inputChannels
             let m = g.outputHeight * g.outputWidth
             let units = Int(ck_gemm_f32_unit_count(Int32(m), Int32(outputChannels)))
             for batch in 0..<g.batches {
                 let image = input + batch * g.inputHeight * g.inputWidth * inputChannels
                 let result = output + batch * m * outputChannels
                 if readsInputDirectly {
-                    runner.run(units) { begin, end in
-                        ck_gemm_f32(image, k, Int32(m), Int32(k), packed.floats, Int32(outputChannels), result,
-                                    outputChannels, clamp.min, clamp.max, Int32(begin), Int32(end), instructionSet)
-                    }
+                    pointwise(image, residual: nil, output: result, clamp: clamp)
                     continue
                 }
                 withUnsafePointer(to: ck_window(geometry: g, channels: inputChannels)) { window in
