@@ -280,17 +280,10 @@ static inline void k_loop_avx512(const float *a, ptrdiff_t lda, int k, const flo
     }
 }
 
-// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 24; `mr`
-// and `vectors` are compile-time constants at each call so the accumulator arrays live in registers.
-// Rows past `rows` re-read the last row (valid memory) and are not stored.
-__attribute__((target("avx512f,prfchw"), always_inline))
-static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
-                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
-                                ptrdiff_t ldr, __m512 low, __m512 high) {
-    __m512 acc[MR_MAX_AVX512][3];
-    start_at_bias(acc, panel, stride, mr, vectors);
-    if (rows == mr && mr > MR_AVX512) k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 1, rows, c, ldc, acc);
-    else k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 0, rows, c, ldc, acc);
+// Rows [0, rows) of the accumulators, plus the residual's rows when given, clamped, into C.
+__attribute__((target("avx512f"), always_inline))
+static inline void store_avx512(__m512 acc[MR_MAX_AVX512][3], int mr, int vectors, int rows, int cols, float *c,
+                                ptrdiff_t ldc, const float *res, ptrdiff_t ldr, __m512 low, __m512 high) {
     #pragma clang loop unroll(full)
     for (int r = 0; r < mr; r++) {
         if (r >= rows) continue;
@@ -309,6 +302,20 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
             else _mm512_mask_storeu_ps(out + v * 16, lane_mask(cols - v * 16), y);
         }
     }
+}
+
+// C[rows][cols] for `vectors` (1..3) panels of 16 channels starting at `panel`, rows <= mr <= 24; `mr`
+// and `vectors` are compile-time constants at each call so the accumulator arrays live in registers.
+// Rows past `rows` re-read the last row (valid memory) and are not stored.
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride,
+                                int mr, int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
+                                ptrdiff_t ldr, __m512 low, __m512 high) {
+    __m512 acc[MR_MAX_AVX512][3];
+    start_at_bias(acc, panel, stride, mr, vectors);
+    if (rows == mr && mr > MR_AVX512) k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 1, rows, c, ldc, acc);
+    else k_loop_avx512(a, lda, k, panel, stride, mr, vectors, 0, rows, c, ldc, acc);
+    store_avx512(acc, mr, vectors, rows, cols, c, ldc, res, ldr, low, high);
 }
 
 // Rows [0, rows) of one group of `vectors` panels: blocks of `mr` rows, then the last rows with a
@@ -524,18 +531,35 @@ static inline void micro_windows_avx512(const float *const *ap, const ptrdiff_t 
             }
         }
     }
-    #pragma clang loop unroll(full)
-    for (int r = 0; r < MR_AVX512; r++) {
-        if (r >= rows) continue;
-        float *out = c + (ptrdiff_t)r * ldc;
-        #pragma clang loop unroll(full)
-        for (int v = 0; v < 3; v++) {
-            if (v >= vectors) continue;
-            __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], low), high);
-            if (cols >= (v + 1) * 16) _mm512_storeu_ps(out + v * 16, y);
-            else _mm512_mask_storeu_ps(out + v * 16, lane_mask(cols - v * 16), y);
-        }
-    }
+    store_avx512(acc, MR_AVX512, vectors, rows, cols, c, ldc, NULL, 0, low, high);
+}
+
+// `mr` pixels of one output row whose windows all lie inside the image: pixel r's window starts
+// r * pixel_step floats after the first's, so each filter row is a GEMM step of K = run over A rows
+// pixel_step apart, and the 12- and 24-row kernels take `mr` rows as the 1x1 layers do (one pointer
+// per five rows, not one per row, and not the generic kernel's 8). Same sums in the same order.
+__attribute__((target("avx512f,prfchw"), always_inline))
+static inline void micro_window_line_avx512(const float *a, ptrdiff_t pixel_step, ptrdiff_t filter_line, int fh,
+                                            int run, const float *panel, size_t stride, int mr, int vectors, int cols,
+                                            float *c, ptrdiff_t ldc, __m512 low, __m512 high) {
+    __m512 acc[MR_MAX_AVX512][3];
+    start_at_bias(acc, panel, stride, mr, vectors);
+    for (int fy = 0; fy < fh; fy++)
+        k_loop_avx512(a + fy * filter_line, pixel_step, run, panel + (size_t)fy * run * CK_PANEL_WIDTH, stride, mr,
+                      vectors, mr > MR_AVX512, mr, c, ldc, acc);
+    store_avx512(acc, mr, vectors, mr, cols, c, ldc, NULL, 0, low, high);
+}
+
+// Output pixels [pixel, pixel + count) of a dilation-1 window: where the first one's window starts
+// when all are in one output row with their windows inside the image, else NULL.
+static inline const float *windows_in_line(const float *input, const ck_window *w, int pixel, int count) {
+    const int oy = pixel / w->output_width, ox = pixel % w->output_width;
+    const int iy0 = oy * w->stride_height - w->pad_top, ix0 = ox * w->stride_width - w->pad_left;
+    const int last_ix = (ox + count - 1) * w->stride_width - w->pad_left;
+    if (ox + count > w->output_width || ix0 < 0 || last_ix + w->filter_width > w->input_width || iy0 < 0
+        || iy0 + (w->filter_height - 1) * w->dilation_height >= w->input_height || w->dilation_width != 1)
+        return NULL;
+    return input + ((ptrdiff_t)iy0 * w->input_width + ix0) * w->channels;
 }
 
 // Output pixels [row0, row1) by panels [panel0, panel1); needs dilation_width 1. `scratch` holds
@@ -547,7 +571,41 @@ static void conv_block_avx512(const float *input, const ck_window *w, int row0, 
     const int fh = w->filter_height, run = w->filter_width * w->channels, k = fh * run;
     const ptrdiff_t input_line = (ptrdiff_t)w->input_width * w->channels;
     const size_t stride = panel_stride(k);
-    for (int row = row0; row < row1; row += MR_AVX512) {
+    // Blocks of pixels in one output row with every window inside take the 12- or 24-row kernel of
+    // 1- and 2-panel tiles; 3-panel groups keep 8 rows (24 accumulators either way).
+    const int panels = panel1 - panel0;
+    const int line_rows = panels == 1 ? MR_ONE_PANEL : panels == 2 ? MR_TWO_PANELS : MR_AVX512;
+    const ptrdiff_t pixel_step = (ptrdiff_t)w->stride_width * w->channels, filter_line = w->dilation_height * input_line;
+    for (int row = row0; row < row1;) {
+        const float *line_start = row + line_rows <= row1 ? windows_in_line(input, w, row, line_rows) : NULL;
+        if (line_start) {
+            float *rowsC = c + (ptrdiff_t)row * n;
+            const float *panel = packed + (size_t)panel0 * stride;
+            int cols = n - panel0 * CK_PANEL_WIDTH;
+            if (panels == 1)
+                micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, panel, stride, MR_ONE_PANEL, 1,
+                                         cols, rowsC + panel0 * CK_PANEL_WIDTH, n, low, high);
+            else if (panels == 2)
+                micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, panel, stride, MR_TWO_PANELS, 2,
+                                         cols, rowsC + panel0 * CK_PANEL_WIDTH, n, low, high);
+            else
+                for (int p = panel0; p < panel1; p += 3) {
+                    int vectors = panel1 - p < 3 ? panel1 - p : 3;
+                    const float *pp = packed + (size_t)p * stride;
+                    float *pc = rowsC + p * CK_PANEL_WIDTH;
+                    if (vectors == 3)
+                        micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, pp, stride, MR_AVX512, 3,
+                                                 n - p * CK_PANEL_WIDTH, pc, n, low, high);
+                    else if (vectors == 2)
+                        micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, pp, stride, MR_AVX512, 2,
+                                                 n - p * CK_PANEL_WIDTH, pc, n, low, high);
+                    else
+                        micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, pp, stride, MR_AVX512, 1,
+                                                 n - p * CK_PANEL_WIDTH, pc, n, low, high);
+                }
+            row += line_rows;
+            continue;
+        }
         int rows = row1 - row < MR_AVX512 ? row1 - row : MR_AVX512;
         const float *ap[MR_AVX512];
         ptrdiff_t line[MR_AVX512];
@@ -578,6 +636,7 @@ static void conv_block_avx512(const float *input, const ck_window *w, int row0, 
         else if (panel1 - p == 1)
             micro_windows_avx512(ap, line, fh, run, packed + (size_t)p * stride, stride, 1, rows,
                                  n - p * CK_PANEL_WIDTH, rowsC + p * CK_PANEL_WIDTH, n, low, high);
+        row += MR_AVX512;
     }
 }
 #endif

@@ -31,15 +31,16 @@ enum SharedModels {
 extension WindowGeometry {
     /// One image's geometry with the same stride and dilation along both axes; output size and padding
     /// as TFLite computes them (WindowGeometry.outputSizeAndPadding).
+    /// `rowDilation`: the dilation along the rows when it differs from `dilation`.
     static func image(height: Int, width: Int, filterHeight: Int, filterWidth: Int, stride: Int, dilation: Int,
-                      same: Bool) -> WindowGeometry {
+                      rowDilation: Int? = nil, same: Bool) -> WindowGeometry {
         let rows = outputSizeAndPadding(inputSize: height, filterSize: filterHeight, stride: stride,
-                                        dilation: dilation, same: same)
+                                        dilation: rowDilation ?? dilation, same: same)
         let columns = outputSizeAndPadding(inputSize: width, filterSize: filterWidth, stride: stride,
                                            dilation: dilation, same: same)
         return WindowGeometry(batches: 1, inputHeight: height, inputWidth: width, outputHeight: rows.outputSize,
                               outputWidth: columns.outputSize, filterHeight: filterHeight, filterWidth: filterWidth,
-                              strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
+                              strideHeight: stride, strideWidth: stride, dilationHeight: rowDilation ?? dilation,
                               dilationWidth: dilation, padTop: rows.padBefore, padLeft: columns.padBefore)
     }
 }

@@ -17,14 +17,17 @@ private struct ConvCase: CustomStringConvertible {
     var same: Bool
     var clamp: ClampRange
     var hasBias: Bool
+    /// The dilation along the rows when it differs from `dilation`.
+    var rowDilation: Int? = nil
     var description: String {
         "\(height)x\(width)x\(inputChannels) -> \(outputChannels), \(filterHeight)x\(filterWidth) s\(stride) "
-            + "d\(dilation) \(same ? "SAME" : "VALID") clamp \(clamp.min)...\(clamp.max) bias \(hasBias)"
+            + "d\(dilation)\(rowDilation.map { " rows d\($0)" } ?? "") \(same ? "SAME" : "VALID") "
+            + "clamp \(clamp.min)...\(clamp.max) bias \(hasBias)"
     }
 
     func geometry() -> WindowGeometry {
         .image(height: height, width: width, filterHeight: filterHeight, filterWidth: filterWidth, stride: stride, dilation: dilation,
-               same: same)
+               rowDilation: rowDilation, same: same)
     }
 }
 
@@ -98,6 +101,15 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
                  stride: 2, dilation: 2, same: true, clamp: .relu, hasBias: true),
         ConvCase(height: 5, width: 6, inputChannels: 1024, outputChannels: 264, filterHeight: 1, filterWidth: 1,
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
+        // Windows read in place a block of pixels at a time where the block lies in one output row with
+        // every window inside (AVX-512): 1 panel in 24-pixel blocks (output rows of 30), 3 + 1 panels in
+        // 8-pixel blocks (rows of 38), 2 panels in 12-pixel blocks with the filter rows 2 input rows apart.
+        ConvCase(height: 12, width: 60, inputChannels: 3, outputChannels: 16, filterHeight: 3, filterWidth: 3,
+                 stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
+        ConvCase(height: 11, width: 40, inputChannels: 4, outputChannels: 56, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: false, clamp: .unbounded, hasBias: true),
+        ConvCase(height: 13, width: 30, inputChannels: 3, outputChannels: 32, filterHeight: 3, filterWidth: 3,
+                 stride: 1, dilation: 1, same: true, clamp: .relu, hasBias: true, rowDilation: 2),
     ]
     for _ in 0..<40 {
         let kernel = random.int(1...3) * 2 - 1
