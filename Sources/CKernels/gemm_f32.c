@@ -700,6 +700,23 @@ size_t ck_conv_f32_scratch_count(const ck_window *w) {
     return (size_t)TILE_ROWS * w->filter_height * w->filter_width * w->channels;
 }
 
+// Output pixels [row0, row1) (at most TILE_ROWS) by panels [panel0, panel1), into c + pixel * n.
+static void conv_block(ck_isa isa, const float *input, const ck_window *w, int row0, int row1, const float *packed,
+                       int n, int panel0, int panel1, float *c, float lo, float hi, float *scratch) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512 && w->dilation_width == 1) {
+        conv_block_avx512(input, w, row0, row1, packed, n, panel0, panel1, c, lo, hi, scratch);
+        return;
+    }
+#endif
+    // Rewritten per block, so the rows stay in L1 instead of making a round trip through memory as a
+    // whole-image im2col buffer would.
+    const int k = w->filter_height * w->filter_width * w->channels;
+    ck_im2col_f32(input, w, row0, row1, scratch);
+    run_block(isa, scratch, k, 0, row1 - row0, k, packed, n, panel0, panel1, c + (ptrdiff_t)row0 * n, n, NULL, 0, lo,
+              hi);
+}
+
 void ck_conv_f32(const float *input, const ck_window *w, const float *packed, int n, float *c, float lo,
                  float hi, int unit_begin, int unit_end, float *scratch, ck_isa isa) {
     const int m = w->output_height * w->output_width;
@@ -708,16 +725,20 @@ void ck_conv_f32(const float *input, const ck_window *w, const float *packed, in
     for (int t = unit_begin; t < unit_end; t++) {
         int row0, row1, panel0, panel1;
         unit_bounds(t, m, n, k, &row0, &row1, &panel0, &panel1);
-#if defined(__x86_64__)
-        if (isa == CK_ISA_AVX512 && w->dilation_width == 1) {
-            conv_block_avx512(input, w, row0, row1, packed, n, panel0, panel1, c, lo, hi, scratch);
-            continue;
-        }
-#endif
-        // Rewritten per unit, so the rows stay in L1 instead of making a round trip through memory
-        // as a whole-image im2col buffer would.
-        ck_im2col_f32(input, w, row0, row1, scratch);
-        run_block(isa, scratch, k, 0, row1 - row0, k, packed, n, panel0, panel1, c + (ptrdiff_t)row0 * n, n, NULL,
-                  0, lo, hi);
+        conv_block(isa, input, w, row0, row1, packed, n, panel0, panel1, c, lo, hi, scratch);
+    }
+}
+
+void ck_conv_f32_pixels(const float *input, const ck_window *w, const float *packed, int n, float *c, float lo,
+                        float hi, int pixel_begin, int pixel_end, float *scratch, ck_isa isa) {
+    isa = ck_supported_isa(isa);
+    const int panels = panel_count(n), step = tile_panels(n);
+    // conv_block addresses C by image pixel; c holds pixel_begin's output.
+    float *image = c - (ptrdiff_t)pixel_begin * n;
+    for (int row0 = pixel_begin; row0 < pixel_end; row0 += TILE_ROWS) {
+        const int row1 = row0 + TILE_ROWS < pixel_end ? row0 + TILE_ROWS : pixel_end;
+        for (int panel0 = 0; panel0 < panels; panel0 += step)
+            conv_block(isa, input, w, row0, row1, packed, n, panel0, panel0 + step < panels ? panel0 + step : panels,
+                       image, lo, hi, scratch);
     }
 }

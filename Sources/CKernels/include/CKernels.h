@@ -77,6 +77,11 @@ size_t ck_conv_f32_scratch_count(const ck_window *w);
 /// (ck_conv_f32_scratch_count floats, one buffer per concurrent call).
 void ck_conv_f32(const float *input, const ck_window *w, const float *packed, int n, float *c, float lo,
                  float hi, int unit_begin, int unit_end, float *scratch, ck_isa isa);
+/// Output pixels [pixel_begin, pixel_end) of the same convolution as ck_conv_f32 (the same sums, bit for
+/// bit), all channels, written from c on (c holds pixel_begin's output, n floats per pixel): the rows a
+/// fused chain's band needs. `scratch` as for ck_conv_f32.
+void ck_conv_f32_pixels(const float *input, const ck_window *w, const float *packed, int n, float *c, float lo,
+                        float hi, int pixel_begin, int pixel_end, float *scratch, ck_isa isa);
 
 /// Depthwise convolution with multiplier 1 for output rows [row_begin, row_end): filter
 /// [fh][fw][channels], bias [channels] (never NULL: pass zeros).

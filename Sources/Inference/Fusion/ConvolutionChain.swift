@@ -1,7 +1,8 @@
 import TFLiteModel
 
-/// A depthwise convolution with the pointwise (1x1, stride 1) convolutions around it that only feed it
-/// or only read it: MobileNet's expand → depthwise → project block, or part of it. Run band by band of
+/// A depthwise convolution with the convolutions around it that only feed it or only read it: MobileNet's
+/// expand → depthwise → project block, or part of it (the project is pointwise, 1x1 stride 1; the
+/// expand pointwise too, except the first layer's 3x3 stride-2 convolution before the first depthwise). Run band by band of
 /// output rows, the expanded and depthwise tensors never leave the cache, where run operator by
 /// operator each is written to memory and read back (the early layers' are several MB).
 ///
@@ -42,7 +43,7 @@ struct ConvolutionChain: Equatable {
         while p < bindings.count {
             guard let first = bindings[p] else { p += 1; continue }
             var expand: Int?, depthwise: Int?
-            if isPointwise(first), let next = binding(p + 1), isDepthwise(next), feedsOnly(first, next) {
+            if isConvolution(first), let next = binding(p + 1), isDepthwise(next), feedsOnly(first, next) {
                 (expand, depthwise) = (p, p + 1)
             } else if isDepthwise(first) {
                 depthwise = p
@@ -56,6 +57,11 @@ struct ConvolutionChain: Equatable {
             p = chain.positions.upperBound + 1
         }
         return chains
+    }
+
+    static func isConvolution(_ b: OperatorBinding) -> Bool {
+        guard b.name == "CONV_2D", case .conv2D = b.op.builtinOptions else { return false }
+        return true
     }
 
     /// CONV_2D with a 1x1 filter and stride 1: its output pixel is a function of the same input pixel only.

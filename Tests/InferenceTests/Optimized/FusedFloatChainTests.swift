@@ -3,7 +3,8 @@ import Foundation
 import Testing
 @testable import Inference
 
-// Fused float chains ([1x1 expand] → depthwise → [1x1 project], band by band) against
+// Fused float chains ([expand] → depthwise → [1x1 project], band by band; the expand 1x1 or, as the
+// person model's first layer, a 3x3 SAME convolution) against
 // - the same optimized kernels run one operator at a time: every stage runs the same C kernel on the
 //   same rows in the same order, so the outputs must be equal BIT FOR BIT, on every instruction set and
 //   thread count and for every band height (1 row, a few, the whole map);
@@ -16,15 +17,26 @@ private struct ChainCase: CustomStringConvertible {
     var height, width, inputChannels, channels, outputChannels, kernel, stride, dilation: Int
     var same, hasExpand, hasProject: Bool
     var clamp: ClampRange
+    /// The expand's filter size and stride (SAME padding) when it is not 1x1.
+    var expandKernel = 1, expandStride = 1
     var description: String {
-        "\(height)x\(width)x\(inputChannels) \(hasExpand ? "-> \(channels) " : "")dw \(kernel)x\(kernel) s\(stride) "
+        "\(height)x\(width)x\(inputChannels) "
+            + (hasExpand ? "-> \(expandKernel)x\(expandKernel) s\(expandStride) \(channels) " : "")
+            + "dw \(kernel)x\(kernel) s\(stride) "
             + "d\(dilation) \(same ? "SAME" : "VALID")\(hasProject ? " -> \(outputChannels)" : "") "
             + "clamp \(clamp.min)...\(clamp.max)"
     }
 
+    var expandGeometry: WindowGeometry {
+        expandKernel == 1 && expandStride == 1 ? ChainCase.pointwise(height: height, width: width)
+            : .image(height: height, width: width, filterHeight: expandKernel, filterWidth: expandKernel,
+                     stride: expandStride, dilation: 1, same: true)
+    }
+
     var depthwiseGeometry: WindowGeometry {
-        .image(height: height, width: width, filterHeight: kernel, filterWidth: kernel, stride: stride, dilation: dilation,
-               same: same)
+        let e = expandGeometry
+        return .image(height: hasExpand ? e.outputHeight : height, width: hasExpand ? e.outputWidth : width,
+                      filterHeight: kernel, filterWidth: kernel, stride: stride, dilation: dilation, same: same)
     }
 
     static func pointwise(height: Int, width: Int) -> WindowGeometry {
@@ -41,7 +53,7 @@ private struct ChainWeights {
 
     init(_ c: ChainCase, random: inout SeededRandom) {
         if c.hasExpand {
-            expandFilter = random.floats(c.channels * c.inputChannels)
+            expandFilter = random.floats(c.channels * c.expandKernel * c.expandKernel * c.inputChannels)
             expandBias = random.floats(c.channels)
         }
         depthwiseFilter = random.floats(c.kernel * c.kernel * c.channels)
@@ -66,10 +78,9 @@ private func referenceChain(_ c: ChainCase, _ w: ChainWeights, input: [Float], c
     let g = c.depthwiseGeometry
     var x = input
     if let filter = w.expandFilter {
-        var expanded = [Float](repeating: .nan, count: c.height * c.width * c.channels)
+        var expanded = [Float](repeating: .nan, count: g.inputHeight * g.inputWidth * c.channels)
         FloatKernels.conv2D(input: x, inputChannels: c.inputChannels, filter: filter, bias: w.expandBias,
-                            output: &expanded, outputChannels: c.channels,
-                            geometry: ChainCase.pointwise(height: c.height, width: c.width), clamp: clamp)
+                            output: &expanded, outputChannels: c.channels, geometry: c.expandGeometry, clamp: clamp)
         x = expanded
     }
     var depthwise = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * c.channels)
@@ -94,8 +105,7 @@ private struct OptimizedStages {
         let g = c.depthwiseGeometry
         expand = w.expandFilter.map {
             OptimizedFloatKernels.Conv2D(filter: $0, bias: w.expandBias, inputChannels: c.inputChannels,
-                                         outputChannels: c.channels,
-                                         geometry: ChainCase.pointwise(height: c.height, width: c.width),
+                                         outputChannels: c.channels, geometry: c.expandGeometry,
                                          clamp: c.clamp, threads: threads, singleThreadBelow: 0, instructionSet: isa)
         }
         depthwise = OptimizedFloatKernels.DepthwiseConv2D(
@@ -115,7 +125,7 @@ private struct OptimizedStages {
         let g = c.depthwiseGeometry
         var x = input
         if let expand {
-            var expanded = [Float](repeating: .nan, count: c.height * c.width * c.channels)
+            var expanded = [Float](repeating: .nan, count: g.inputHeight * g.inputWidth * c.channels)
             expand.run(input: x, output: &expanded)
             x = expanded
         }
@@ -159,6 +169,14 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
         // Expand without project (the head's last block shape), VALID stride 1.
         ChainCase(height: 23, width: 7, inputChannels: 5, channels: 18, outputChannels: 1, kernel: 3, stride: 1,
                   dilation: 1, same: false, hasExpand: true, hasProject: false, clamp: .relu6),
+        // A 3x3 expand: the person model's first layer (stride 2, 3 channels -> 32) before its first block,
+        // output rows of 19 (pixels both in and out of one-row blocks), and a stride-1 one of 5 channels.
+        ChainCase(height: 41, width: 37, inputChannels: 3, channels: 32, outputChannels: 16, kernel: 3, stride: 1,
+                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6, expandKernel: 3,
+                  expandStride: 2),
+        ChainCase(height: 17, width: 23, inputChannels: 5, channels: 20, outputChannels: 7, kernel: 3, stride: 2,
+                  dilation: 1, same: false, hasExpand: true, hasProject: true, clamp: .unbounded, expandKernel: 3,
+                  expandStride: 1),
     ]
     for _ in 0..<36 { cases.append(randomCase(&random)) }
     var checked = 0
@@ -260,6 +278,14 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
                                              threads: 1)
     #expect(OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise, project: wrong,
                                              threads: 1, fusedBytesAtLeast: 0) == nil)
+    // An expand whose output is not the depthwise input's shape (3x3 stride 2: 5x4 for a 9x7 depthwise).
+    var strided = c
+    (strided.expandKernel, strided.expandStride) = (3, 2)
+    let shrinking = OptimizedFloatKernels.Conv2D(filter: random.floats(c.channels * 9 * c.inputChannels), bias: nil,
+                                                 inputChannels: c.inputChannels, outputChannels: c.channels,
+                                                 geometry: strided.expandGeometry, clamp: .unbounded, threads: 1)
+    #expect(OptimizedFloatKernels.FusedChain(expand: shrinking, depthwise: stages.depthwise, project: stages.project,
+                                             threads: 1, fusedBytesAtLeast: 0) == nil)
     // Below the size, a depthwise -> project pair still fuses when its work is split across threads; a
     // whole chain does not, nor a pair on one thread (by count or because its work is too small to split).
     #expect(OptimizedFloatKernels.FusedChain(expand: nil, depthwise: stages.depthwise, project: stages.project,
@@ -289,10 +315,10 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
         let names = interpreter.kernelOperatorNames
         let fusedKernels = names.indices.filter { names[$0].contains("+") }
         let block = "CONV_2D+DEPTHWISE_CONV_2D+CONV_2D"
-        // The chains above, then the residual ADDs of the 19x19 and 10x10 blocks with their projects, or at
+        // The chains above (the first with the 3x3 first layer as its expand), then the residual ADDs of the 19x19 and 10x10 blocks with their projects, or at
         // 2 threads, the depthwise → project pairs (with the ADD after them) whose work is split: all from
         // the 19x19 blocks on, down to the 10x10 -> 5x5 one (75-76; the smaller ones run on one thread).
-        var expected: [[Int]] = [[1, 2], [3, 4, 5], [6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20]]
+        var expected: [[Int]] = [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20]]
         let adds: Set = [27, 31, 35, 42, 46, 59, 63]
         if threads == 1 {
             expected += adds.sorted().map { [$0 - 1, $0] }
@@ -303,7 +329,7 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
         }
         func name(_ operators: [Int]) -> String {
             switch operators.count {
-            case 2 where operators == [1, 2] || threads > 1: return "DEPTHWISE_CONV_2D+CONV_2D"
+            case 2 where threads > 1: return "DEPTHWISE_CONV_2D+CONV_2D"
             case 2: return "CONV_2D+ADD"
             case 3 where operators[0] >= 21: return "DEPTHWISE_CONV_2D+CONV_2D+ADD"
             case 3: return block

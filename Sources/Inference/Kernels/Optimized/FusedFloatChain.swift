@@ -2,14 +2,13 @@ import CKernels
 
 extension OperatorDispatch {
     /// A fused kernel for a float32 chain whose stages all have optimized kernels, one image (batch 1) and
-    /// a 1x1 expand that reads its input pixels directly; else nil, and the operators run one by one.
+    /// a 1x1 project that reads its input pixels directly; else nil, and the operators run one by one.
     static func fusedFloatChainKernel(_ chain: ChainBindings, threads: Int) -> FusedKernelBinder? {
         guard let depthwise = try? optimizedFloatDepthwise(chain.depthwise, threads: 1),
               depthwise.geometry.batches == 1 else { return nil }
         var expand: OptimizedFloatKernels.Conv2D?, project: OptimizedFloatKernels.Conv2D?
         if let b = chain.expand {
-            guard let conv = try? optimizedFloatConv2D(b, threads: 1), conv.readsInputDirectly,
-                  conv.geometry.batches == 1 else { return nil }
+            guard let conv = try? optimizedFloatConv2D(b, threads: 1), conv.geometry.batches == 1 else { return nil }
             expand = conv
         }
         if let b = chain.project {
@@ -36,12 +35,13 @@ extension OperatorDispatch {
 }
 
 extension OptimizedFloatKernels {
-    /// [1x1 expand] → depthwise → [1x1 project], computed band by band of depthwise output rows so the
+    /// [expand] → depthwise → [1x1 project], computed band by band of depthwise output rows so the
     /// expanded and depthwise tensors stay in L2 instead of going to memory and back (the early person
     /// layers' are 2-9 MB each). Each stage runs the same C kernel on the same rows as the unfused
     /// operator, in the same order per output, so the results are bit for bit the unfused ones:
-    /// - expand: the 1x1 GEMM on just the input rows the band's depthwise windows need and the band
-    ///   buffer does not hold yet (a 1x1 stride-1 convolution of rows [a, b) is the GEMM of those pixels);
+    /// - expand: the convolution of just the rows the band's depthwise windows need and the band buffer
+    ///   does not hold yet: for a 1x1 stride-1 expand the GEMM of those pixels, for another (the 3x3
+    ///   stride-2 first layer before the first depthwise) ck_conv_f32_pixels, the same windowed GEMM;
     /// - depthwise: ck_depthwise_f32 with the operator's own window, its input pointer moved so that
     ///   image row r lands on the band buffer's copy of row r (it reads only the rows the band needs);
     /// - project: the 1x1 GEMM of the band's depthwise pixels, straight into the chain's output.
@@ -78,7 +78,7 @@ extension OptimizedFloatKernels {
             let g = depthwise.geometry
             guard expand != nil || project != nil, g.batches == 1, g.outputHeight > 0, g.outputWidth > 0 else { return nil }
             if let e = expand {
-                guard e.readsInputDirectly, e.geometry.batches == 1, e.outputChannels == depthwise.channels,
+                guard e.geometry.batches == 1, e.outputChannels == depthwise.channels,
                       e.geometry.outputHeight == g.inputHeight, e.geometry.outputWidth == g.inputWidth else { return nil }
             }
             if let p = project {
@@ -88,8 +88,9 @@ extension OptimizedFloatKernels {
             if residualClamp != nil {
                 guard let p = project, p.clamp == .unbounded else { return nil }
             }
+            let expandDepth = expand.map { $0.geometry.filterHeight * $0.geometry.filterWidth * $0.inputChannels } ?? 0
             let work = g.outputHeight * g.outputWidth * depthwise.channels
-                * (g.filterHeight * g.filterWidth + (expand?.inputChannels ?? 0) + (project?.outputChannels ?? 0))
+                * (g.filterHeight * g.filterWidth + expandDepth + (project?.outputChannels ?? 0))
             let runner = TileRunner(threads: work < singleThreadBelow ? 1 : threads)
             let intermediates = (expand == nil ? 0 : g.inputHeight * g.inputWidth)
                 + (project == nil ? 0 : g.outputHeight * g.outputWidth)
@@ -201,9 +202,13 @@ extension OptimizedFloatKernels {
                         heldFirst = needFirst
                     }
                     if needEnd > heldEnd {
-                        gemm(expand, a: input + heldEnd * g.inputWidth * expand.inputChannels,
-                             m: (needEnd - heldEnd) * g.inputWidth,
-                             c: expanded + (heldEnd - heldFirst) * expandedRow)
+                        let c = expanded + (heldEnd - heldFirst) * expandedRow
+                        if expand.readsInputDirectly {
+                            gemm(expand, a: input + heldEnd * g.inputWidth * expand.inputChannels,
+                                 m: (needEnd - heldEnd) * g.inputWidth, c: c)
+                        } else {
+                            convolve(expand, input: input, pixels: heldEnd * g.inputWidth..<needEnd * g.inputWidth, c: c)
+                        }
                         heldEnd = needEnd
                     }
                     depthwiseInput = UnsafePointer(expanded - heldFirst * expandedRow)
@@ -218,6 +223,18 @@ extension OptimizedFloatKernels {
                          residual: residual.map { $0 + offset })
                 }
                 band = bandEnd
+            }
+        }
+
+        /// Output pixels `pixels` of a windowed convolution (all its channels) into c, on this thread.
+        private func convolve(_ conv: Conv2D, input: UnsafePointer<Float>, pixels: Range<Int>,
+                              c: UnsafeMutablePointer<Float>) {
+            withUnsafePointer(to: ck_window(geometry: conv.geometry, channels: conv.inputChannels)) { window in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: ck_conv_f32_scratch_count(window)) { scratch in
+                    ck_conv_f32_pixels(input, window, conv.packed.floats, Int32(conv.outputChannels), c, conv.clamp.min,
+                                       conv.clamp.max, Int32(pixels.lowerBound), Int32(pixels.upperBound),
+                                       scratch.baseAddress!, conv.instructionSet)
+                }
             }
         }
 
