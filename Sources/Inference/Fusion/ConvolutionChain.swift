@@ -1,10 +1,10 @@
 import TFLiteModel
 
 /// A depthwise convolution with the convolutions around it that only feed it or only read it: MobileNet's
-/// expand → depthwise → project block, or part of it (the project is pointwise, 1x1 stride 1; the
-/// expand pointwise too, except the first layer's 3x3 stride-2 convolution before the first depthwise). Run band by band of
-/// output rows, the expanded and depthwise tensors never leave the cache, where run operator by
-/// operator each is written to memory and read back (the early layers' are several MB).
+/// expand → depthwise → project block, or part of it. The project is pointwise (1x1, stride 1); so is
+/// the expand, except for the first layer's 3x3 stride-2 convolution before the first depthwise. Run
+/// band by band of output rows, the expanded and depthwise tensors never leave the cache, where run
+/// operator by operator each is written to memory and read back (the early layers' are several MB).
 ///
 /// Which chains exist depends only on the graph; whether one runs fused depends on a kernel for its
 /// element type accepting it (`OperatorDispatch.fusedChainKernel`), else its operators run one by one.
@@ -59,6 +59,7 @@ struct ConvolutionChain: Equatable {
         return chains
     }
 
+    /// Any CONV_2D: an expand may have any window, as long as its output only feeds the depthwise.
     static func isConvolution(_ b: OperatorBinding) -> Bool {
         guard b.name == "CONV_2D", case .conv2D = b.op.builtinOptions else { return false }
         return true
