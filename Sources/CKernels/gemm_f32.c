@@ -534,10 +534,10 @@ static inline void micro_windows_avx512(const float *const *ap, const ptrdiff_t 
     store_avx512(acc, MR_AVX512, vectors, rows, cols, c, ldc, NULL, 0, low, high);
 }
 
-// `mr` pixels of one output row whose windows all lie inside the image: pixel r's window starts
-// r * pixel_step floats after the first's, so each filter row is a GEMM step of K = run over A rows
-// pixel_step apart, and the 12- and 24-row kernels take `mr` rows as the 1x1 layers do (one pointer
-// per five rows, not one per row, and not the generic kernel's 8). Same sums in the same order.
+// `mr` (12 or 24) pixels of one output row whose windows all lie inside the image: pixel r's window
+// starts r * pixel_step floats after the first's, so each filter row is a GEMM step of K = run over A
+// rows pixel_step apart, taken as the 1x1 layers' 12- and 24-row kernels take theirs (one pointer per
+// five rows, not one per row, and not the generic kernel's 8). Same sums in the same order.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void micro_window_line_avx512(const float *a, ptrdiff_t pixel_step, ptrdiff_t filter_line, int fh,
                                             int run, const float *panel, size_t stride, int mr, int vectors, int cols,
@@ -546,7 +546,7 @@ static inline void micro_window_line_avx512(const float *a, ptrdiff_t pixel_step
     start_at_bias(acc, panel, stride, mr, vectors);
     for (int fy = 0; fy < fh; fy++)
         k_loop_avx512(a + fy * filter_line, pixel_step, run, panel + (size_t)fy * run * CK_PANEL_WIDTH, stride, mr,
-                      vectors, mr > MR_AVX512, mr, c, ldc, acc);
+                      vectors, 1, mr, c, ldc, acc);
     store_avx512(acc, mr, vectors, mr, cols, c, ldc, NULL, 0, low, high);
 }
 
@@ -572,37 +572,24 @@ static void conv_block_avx512(const float *input, const ck_window *w, int row0, 
     const ptrdiff_t input_line = (ptrdiff_t)w->input_width * w->channels;
     const size_t stride = panel_stride(k);
     // Blocks of pixels in one output row with every window inside take the 12- or 24-row kernel of
-    // 1- and 2-panel tiles; 3-panel groups keep 8 rows (24 accumulators either way).
+    // 1- and 2-panel tiles. Wider tiles keep the 8-row blocks below, which hold 24 accumulators already.
     const int panels = panel1 - panel0;
-    const int line_rows = panels == 1 ? MR_ONE_PANEL : panels == 2 ? MR_TWO_PANELS : MR_AVX512;
-    const ptrdiff_t pixel_step = (ptrdiff_t)w->stride_width * w->channels, filter_line = w->dilation_height * input_line;
+    const int line_rows = panels == 1 ? MR_ONE_PANEL : MR_TWO_PANELS;
+    const ptrdiff_t pixel_step = (ptrdiff_t)w->stride_width * w->channels;
+    const ptrdiff_t filter_line = w->dilation_height * input_line;
     for (int row = row0; row < row1;) {
-        const float *line_start = row + line_rows <= row1 ? windows_in_line(input, w, row, line_rows) : NULL;
+        const float *line_start = panels <= 2 && row + line_rows <= row1 ? windows_in_line(input, w, row, line_rows)
+                                                                          : NULL;
         if (line_start) {
-            float *rowsC = c + (ptrdiff_t)row * n;
             const float *panel = packed + (size_t)panel0 * stride;
-            int cols = n - panel0 * CK_PANEL_WIDTH;
+            float *rowsC = c + (ptrdiff_t)row * n + panel0 * CK_PANEL_WIDTH;
+            const int cols = n - panel0 * CK_PANEL_WIDTH;
             if (panels == 1)
-                micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, panel, stride, MR_ONE_PANEL, 1,
-                                         cols, rowsC + panel0 * CK_PANEL_WIDTH, n, low, high);
-            else if (panels == 2)
-                micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, panel, stride, MR_TWO_PANELS, 2,
-                                         cols, rowsC + panel0 * CK_PANEL_WIDTH, n, low, high);
+                micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, panel, stride,
+                                         MR_ONE_PANEL, 1, cols, rowsC, n, low, high);
             else
-                for (int p = panel0; p < panel1; p += 3) {
-                    int vectors = panel1 - p < 3 ? panel1 - p : 3;
-                    const float *pp = packed + (size_t)p * stride;
-                    float *pc = rowsC + p * CK_PANEL_WIDTH;
-                    if (vectors == 3)
-                        micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, pp, stride, MR_AVX512, 3,
-                                                 n - p * CK_PANEL_WIDTH, pc, n, low, high);
-                    else if (vectors == 2)
-                        micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, pp, stride, MR_AVX512, 2,
-                                                 n - p * CK_PANEL_WIDTH, pc, n, low, high);
-                    else
-                        micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, pp, stride, MR_AVX512, 1,
-                                                 n - p * CK_PANEL_WIDTH, pc, n, low, high);
-                }
+                micro_window_line_avx512(line_start, pixel_step, filter_line, fh, run, panel, stride,
+                                         MR_TWO_PANELS, 2, cols, rowsC, n, low, high);
             row += line_rows;
             continue;
         }

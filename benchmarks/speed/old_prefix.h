@@ -11,3 +11,4 @@
 #define ck_conv_f32 old_ck_conv_f32
 #define ck_depthwise_f32 old_ck_depthwise_f32
 #define ck_depthwise_f32_copies_rows old_ck_depthwise_f32_copies_rows
+#define ck_conv_f32_pixels old_ck_conv_f32_pixels

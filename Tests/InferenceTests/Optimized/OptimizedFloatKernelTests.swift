@@ -102,8 +102,9 @@ private func expectEveryPathWithinTolerance(_ c: ConvCase, threadCounts: [Int], 
         ConvCase(height: 5, width: 6, inputChannels: 1024, outputChannels: 264, filterHeight: 1, filterWidth: 1,
                  stride: 1, dilation: 1, same: true, clamp: .unbounded, hasBias: true),
         // Windows read in place a block of pixels at a time where the block lies in one output row with
-        // every window inside (AVX-512): 1 panel in 24-pixel blocks (output rows of 30), 3 + 1 panels in
-        // 8-pixel blocks (rows of 38), 2 panels in 12-pixel blocks with the filter rows 2 input rows apart.
+        // every window inside (AVX-512): 1 panel in 24-pixel blocks (output rows of 30), 2 panels in
+        // 12-pixel blocks with the filter rows 2 input rows apart; 3 + 1 panels (rows of 38) keep the
+        // 8-pixel blocks.
         ConvCase(height: 12, width: 60, inputChannels: 3, outputChannels: 16, filterHeight: 3, filterWidth: 3,
                  stride: 2, dilation: 1, same: true, clamp: .relu6, hasBias: true),
         ConvCase(height: 11, width: 40, inputChannels: 4, outputChannels: 56, filterHeight: 3, filterWidth: 3,
