@@ -318,8 +318,17 @@ static inline void micro_avx512(const float *a, ptrdiff_t lda, int k, const floa
     store_avx512(acc, mr, vectors, rows, cols, c, ldc, res, ldr, low, high);
 }
 
-// Rows [0, rows) of one group of `vectors` panels: blocks of `mr` rows, then the last rows with a
-// 8-, 4-, 2- or 1-row kernel instead of a full one computing rows it throws away.
+// Calls KERNEL(mr) for the last `left` (1-8) rows of a block with mr the smallest of 8, 4, 2 and 1 that covers
+// them, a compile-time constant in each branch, so a few rows do not run a full kernel they mostly discard.
+#define BY_ROWS_LEFT(left, KERNEL) do { \
+    if ((left) > 4) KERNEL(8); \
+    else if ((left) > 2) KERNEL(4); \
+    else if ((left) == 2) KERNEL(2); \
+    else KERNEL(1); \
+} while (0)
+
+// Rows [0, rows) of one group of `vectors` panels: blocks of `mr` rows, then the last rows with an
+// 8-, 4-, 2- or 1-row kernel (BY_ROWS_LEFT) instead of a full one computing rows it throws away.
 __attribute__((target("avx512f,prfchw"), always_inline))
 static inline void rows_avx512(const float *a, ptrdiff_t lda, int k, const float *panel, size_t stride, int mr,
                                int vectors, int rows, int cols, float *c, ptrdiff_t ldc, const float *res,
@@ -333,13 +342,10 @@ static inline void rows_avx512(const float *a, ptrdiff_t lda, int k, const float
         const float *rowsA = a + (ptrdiff_t)row * lda;
         float *rowsC = c + (ptrdiff_t)row * ldc;
         const float *rowsR = residual_at(res, (ptrdiff_t)row * ldr);
-        if (left > 4)
-            micro_avx512(rowsA, lda, k, panel, stride, 8, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
-        else if (left > 2)
-            micro_avx512(rowsA, lda, k, panel, stride, 4, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
-        else if (left == 2)
-            micro_avx512(rowsA, lda, k, panel, stride, 2, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
-        else micro_avx512(rowsA, lda, k, panel, stride, 1, vectors, left, cols, rowsC, ldc, rowsR, ldr, low, high);
+        #define MICRO(mr) micro_avx512(rowsA, lda, k, panel, stride, mr, vectors, left, cols, rowsC, ldc, rowsR, ldr, \
+                                       low, high)
+        BY_ROWS_LEFT(left, MICRO);
+        #undef MICRO
     }
 }
 
@@ -375,13 +381,10 @@ static inline void eights_avx512(const float *a, ptrdiff_t lda, int row0, int ro
         const float *rowsA = a + (ptrdiff_t)row * lda;
         float *rowsC = c + (ptrdiff_t)row * ldc;
         const float *rowsR = residual_at(res, (ptrdiff_t)row * ldr);
-        if (rows > 4)
-            panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 8, rows, rowsC, ldc, rowsR, ldr, low, high);
-        else if (rows > 2)
-            panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 4, rows, rowsC, ldc, rowsR, ldr, low, high);
-        else if (rows == 2)
-            panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 2, rows, rowsC, ldc, rowsR, ldr, low, high);
-        else panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, 1, rows, rowsC, ldc, rowsR, ldr, low, high);
+        #define PANELS(mr) panels_avx512(rowsA, lda, k, packed, n, panel0, panel1, mr, rows, rowsC, ldc, rowsR, ldr, low, \
+                                         high)
+        BY_ROWS_LEFT(rows, PANELS);
+        #undef PANELS
     }
 }
 
@@ -459,10 +462,9 @@ static void pair_avx512(const float *a, ptrdiff_t lda, int rows, int k, const fl
         const float *rowsA = a + (ptrdiff_t)row * lda;
         float *rowsC = c + (ptrdiff_t)row * ldc;
         const float *rowsR = residual_at(res, (ptrdiff_t)row * ldr);
-        if (left > 4) micro_pair_avx512(rowsA, lda, k, pairs, 8, left, 0, rowsC, ldc, rowsR, ldr, low, high);
-        else if (left > 2) micro_pair_avx512(rowsA, lda, k, pairs, 4, left, 0, rowsC, ldc, rowsR, ldr, low, high);
-        else if (left == 2) micro_pair_avx512(rowsA, lda, k, pairs, 2, left, 0, rowsC, ldc, rowsR, ldr, low, high);
-        else micro_pair_avx512(rowsA, lda, k, pairs, 1, left, 0, rowsC, ldc, rowsR, ldr, low, high);
+        #define PAIR(mr) micro_pair_avx512(rowsA, lda, k, pairs, mr, left, 0, rowsC, ldc, rowsR, ldr, low, high)
+        BY_ROWS_LEFT(left, PAIR);
+        #undef PAIR
     }
 }
 
