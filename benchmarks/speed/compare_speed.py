@@ -60,9 +60,7 @@ def main():
             ours_ms = statistics.median(r["median_ms"] for r in ours)
             litert_ms = statistics.median(r["median_ms"] for r in litert)
             round_ratios = [o["median_ms"] / l["median_ms"] for o, l in zip(ours, litert)]
-            # Each process's fastest inference, medianed over rounds: a load spell on this shared VM
-            # (seconds long, +30-100%) moves it far less than the medians, so it shows what a quiet machine
-            # would give. The targets are judged on the medians.
+            # Fastest inferences: what a quiet machine gives (see above); the targets stay on the medians.
             minima_ratio = (statistics.median(r["graph"]["min_ms"] for r in ours)
                             / statistics.median(r["min_ms"] for r in litert))
             row = {"model": label, "threads": threads, "ours_ms": ours_ms, "litert_ms": litert_ms,
