@@ -257,6 +257,53 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
     }
 }
 
+/// A chain with an expand at 2 threads runs `rangesPerThread` ranges per thread, each thread carrying the
+/// expanded rows one range shares with its next. The pool's stealing decides which thread runs which range
+/// and in what order, so the orders it can produce are replayed on one thread: own ranges in order,
+/// ranges taken from the other's end (downwards, so the held rows are behind the next range's), a range
+/// the other thread started before. Every order must give the unfused outputs bit for bit.
+@Test func fusedFloatChainRangesInAnyStealingOrderEqualUnfused() throws {
+    var random = SeededRandom(state: 4242)
+    let cases = [
+        ChainCase(height: 38, width: 21, inputChannels: 16, channels: 96, outputChannels: 24, kernel: 3, stride: 2,
+                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
+        ChainCase(height: 29, width: 9, inputChannels: 12, channels: 40, outputChannels: 17, kernel: 3, stride: 1,
+                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
+        ChainCase(height: 41, width: 37, inputChannels: 3, channels: 32, outputChannels: 16, kernel: 3, stride: 1,
+                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6, expandKernel: 3,
+                  expandStride: 2),
+    ]
+    #expect(OptimizedFloatKernels.FusedChain.rangesPerThread == 4)
+    // (range, slot) for 8 ranges: slot 0 owns 0-3, slot 1 owns 4-7.
+    let orders: [[(part: Int, slot: Int)]] = [
+        [(0, 0), (4, 1), (1, 0), (5, 1), (2, 0), (6, 1), (3, 0), (7, 1)],  // no stealing
+        [(0, 0), (4, 1), (1, 0), (2, 0), (3, 0), (7, 0), (6, 0), (5, 1)],  // slot 0 takes 7 then 6 downwards
+        [(0, 0), (4, 1), (5, 1), (6, 1), (7, 1), (3, 1), (2, 1), (1, 0)],  // slot 1 takes 3 and 2
+        [(4, 1), (5, 1), (6, 1), (7, 1), (0, 0), (3, 1), (1, 0), (2, 0)],  // slot 0 starts late
+    ]
+    for c in cases {
+        let weights = ChainWeights(c, random: &random)
+        let input = random.floats(c.height * c.width * c.inputChannels)
+        for isa in instructionSets {
+            let stages = OptimizedStages(c, weights, isa: isa, threads: 2)
+            let unfused = stages.runUnfused(c, input: input)
+            for bandPixels in [1, c.depthwiseGeometry.outputWidth * 3] {
+                let fused = try #require(OptimizedFloatKernels.FusedChain(
+                    expand: stages.expand, depthwise: stages.depthwise, project: stages.project, threads: 2,
+                    fusedBytesAtLeast: 0, bandPixels: bandPixels, singleThreadBelow: 0))
+                try #require(fused.parts == 8, "\(c): \(fused.parts) ranges")
+                for order in orders {
+                    fused.orderForTesting = order
+                    var output = [Float](repeating: .nan, count: outputCount(c))
+                    fused.run(input: input, output: &output)
+                    let differing = output.indices.first { output[$0].bitPattern != unfused[$0].bitPattern }
+                    #expect(differing == nil, "\(c) on \(String(cString: ck_isa_name(isa))), band \(bandPixels), order \(order): output \(differing ?? -1) differs")
+                }
+            }
+        }
+    }
+}
+
 @Test func fusedFloatChainRefusesStagesThatDoNotFit() {
     var random = SeededRandom(state: 5)
     let c = ChainCase(height: 9, width: 7, inputChannels: 4, channels: 8, outputChannels: 6, kernel: 3, stride: 1,
@@ -366,8 +413,9 @@ func fusedPersonModelEqualsUnfused(precision: String) throws {
     let larger = OptimizedFloatKernels.FusedChain(expand: stages.expand, depthwise: stages.depthwise,
                                                   project: stages.project, threads: 2, fusedBytesAtLeast: 0,
                                                   bandPixels: 1 << 20, singleThreadBelow: 0, scratch: pool)!
-    let largest = larger.parts * larger.partFloats
-    #expect(smaller.parts * smaller.partFloats < largest)
+    let largest = larger.scratchFloats
+    #expect(largest == 2 * larger.partFloats)
+    #expect(smaller.scratchFloats < largest)
     let input = random.floats(c.height * c.width * c.inputChannels)
     var output = [Float](repeating: .nan, count: outputCount(c))
     #expect(pool.idleFloatCount == 0)

@@ -45,8 +45,9 @@ extension OptimizedFloatKernels {
     /// - depthwise: ck_depthwise_f32 with the operator's own window, its input pointer moved so that
     ///   image row r lands on the band buffer's copy of row r (it reads only the rows the band needs);
     /// - project: the 1x1 GEMM of the band's depthwise pixels, straight into the chain's output.
-    /// Threads take contiguous ranges of output rows; each range recomputes the expanded rows it shares
-    /// with the range before (2 rows at stride 1, 1 at stride 2).
+    /// Threads take contiguous ranges of output rows (`rangesPerThread`). A thread keeps the expanded
+    /// rows a range shares with its next one. A range whose rows another thread started, or one taken
+    /// from another thread's end, recomputes them (2 rows at stride 1, 1 at stride 2).
     public final class FusedChain: @unchecked Sendable {
         let expand: Conv2D?
         let depthwise: DepthwiseConv2D
@@ -59,8 +60,12 @@ extension OptimizedFloatKernels {
         /// Expanded rows the band buffer holds: a band's worth plus room (up to a band, within about 1 MiB)
         /// to append the next band before the rows they share have to move to the front.
         let heldRows: Int
-        /// Contiguous ranges of output rows, each run by one thread with its own part of the scratch block.
+        /// Contiguous ranges of output rows. Each thread runs its own ranges in order on its part of the
+        /// scratch block, carrying the expanded rows one range shares with the next.
         let parts: Int
+        /// Tests set it to run the ranges on this thread in a given order, as (range, thread slot), in
+        /// place of the pool: the orders stealing can produce, without the timing that produces them.
+        var orderForTesting: [(part: Int, slot: Int)]?
         let runner: TileRunner
         let scratch: FloatChainScratch
 
@@ -107,8 +112,9 @@ extension OptimizedFloatKernels {
             let inputRows = FusedChain.inputRows(bandRows: bandRows, g)
             let rowBytes = g.inputWidth * depthwise.channels * MemoryLayout<Float>.size
             heldRows = inputRows + max(0, min(bandRows * g.strideHeight, (1 << 20) / rowBytes - inputRows))
-            parts = min(g.outputHeight, runner.threads == 1 ? 1 : runner.threads * max(1, rangesPerThread))
-            scratch.reserve(floatCount: parts * partFloats)
+            let perThread = expand == nil ? 1 : max(1, rangesPerThread)
+            parts = runner.threads == 1 ? 1 : min(g.outputHeight, runner.threads * perThread)
+            scratch.reserve(floatCount: scratchFloats)
         }
 
         /// Chains whose intermediate tensors (the expanded input of the depthwise, its output) total less
@@ -126,7 +132,7 @@ extension OptimizedFloatKernels {
         /// `profile` (person fp32, 8 runs each, pairs fused or not): at 2 threads the 19x19 and 10x10
         /// pairs, residual ADDs included, 0.86-0.97 of their operators run one by one (sum 1.74 vs 1.80
         /// ms); at 1 thread 1.02-1.07, so one thread keeps them apart. One or two ranges per thread came out
-        /// alike (the pairs' sums 1.67 / 1.65 ms), four worse (1.82 ms): `rangesPerThread` stays one.
+        /// alike (the pairs' sums 1.67 / 1.65 ms), four worse (1.82 ms): pairs keep one range per thread.
         static let splitPairsFuse = true
 
         /// Bands of at least 300 pixels: each band's GEMMs then run a dozen or more 24-row tiles, enough
@@ -135,10 +141,20 @@ extension OptimizedFloatKernels {
         /// (fused / unfused time of the six fused person chains together, 1 thread, 5 rounds): 300
         /// pixels 0.85-0.87, 150 pixels 0.90, 450 pixels 0.94, 64 KB bands (1-3 rows) 0.93-0.98.
         public static let defaultBandPixels = 300
-        /// Ranges per thread: each range recomputes its first expanded rows and holds its own buffers
-        /// (about 1.2 MB for the largest person chains), so one; the pool still lets a thread take the
-        /// other's range when that one has not started.
-        public static let rangesPerThread = 1
+        /// Ranges per thread of a chain with an expand. A thread runs its own ranges in order on one band
+        /// buffer, so only a range taken from another thread's end recomputes the expanded rows it shares
+        /// with the range before it. Several ranges let a thread the host slows down (a busy sibling
+        /// hyperthread, say) hand a quarter of its rows to the other, as XNNPACK's small tiles do.
+        /// Measured on the person model at 2 threads, alternating with one range per thread inside one
+        /// process, 150 inferences each:
+        /// - calm runs: 0.994-1.008;
+        /// - loaded spells: 0.93-0.98;
+        /// - 3 or 6 per thread came out alike.
+        /// Separate processes alternated are too noisy to tell: paired median 0.98, medians 1.03-1.05,
+        /// minima 0.97-0.99.
+        /// Depthwise → project pairs keep one range per thread: shorter ranges made their band GEMMs too
+        /// short (4 per thread: the pairs' sum 1.82 vs 1.65 ms, `splitPairsFuse`).
+        public static let rangesPerThread = 4
 
         /// Input rows of the depthwise's window that `bandRows` output rows read at most.
         static func inputRows(bandRows: Int, _ g: WindowGeometry) -> Int {
@@ -148,7 +164,10 @@ extension OptimizedFloatKernels {
         var expandedRowFloats: Int { depthwise.geometry.inputWidth * depthwise.channels }
         var depthwiseRowFloats: Int { depthwise.geometry.outputWidth * depthwise.channels }
 
-        /// Floats of scratch one range uses, rounded to whole cache lines.
+        /// Floats of scratch a run borrows: one thread's part for each thread.
+        var scratchFloats: Int { runner.threads * partFloats }
+
+        /// Floats of scratch one thread uses, rounded to whole cache lines.
         var partFloats: Int {
             let expanded = expand == nil ? 0 : heldRows * expandedRowFloats
             let depthwiseBand = project == nil ? 0 : bandRows * depthwiseRowFloats
@@ -161,29 +180,41 @@ extension OptimizedFloatKernels {
             precondition((residual == nil) == (residualClamp == nil), "a residual exactly when the chain ends with an ADD")
             let rows = depthwise.geometry.outputHeight
             let stride = partFloats
-            scratch.withBlock(floatCount: parts * stride) { block in
+            let threads = runner.threads, parts = self.parts
+            scratch.withBlock(floatCount: scratchFloats) { block in
                 withUnsafePointer(to: ck_window(geometry: depthwise.geometry, channels: depthwise.channels)) { window in
-                    // One unit per range (rangeCount(parts) == parts), so a range's index is its unit.
-                    runner.run(parts, rangesPerThread: max(1, parts / runner.threads)) { begin, end in
-                        for part in begin..<end {
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * threads) { held in
+                        held.initialize(repeating: 0)  // no rows held
+                        func runPart(_ part: Int, slot: Int) {
                             runRows(part * rows / parts, (part + 1) * rows / parts, input: input, output: output,
-                                    residual: residual, window: window, scratch: block + part * stride)
+                                    residual: residual, window: window, scratch: block + slot * stride,
+                                    held: held.baseAddress! + 2 * slot)
+                        }
+                        if let order = orderForTesting {
+                            for (part, slot) in order { runPart(part, slot: slot) }
+                            return
+                        }
+                        // One unit per range (rangeCount == parts), so a range's index is its unit.
+                        runner.run(parts, rangesPerThread: (parts + threads - 1) / threads) { begin, end, slot in
+                            for part in begin..<end { runPart(part, slot: slot) }
                         }
                     }
                 }
             }
         }
 
-        /// Depthwise output rows [first, last) and everything they need, band by band.
+        /// Depthwise output rows [first, last) and everything they need, band by band. `held` is the
+        /// thread's [first, end) of the expanded rows its band buffer holds (from its last range), updated.
         private func runRows(_ first: Int, _ last: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              residual: UnsafePointer<Float>?, window: UnsafePointer<ck_window>,
-                             scratch: UnsafeMutablePointer<Float>) {
+                             scratch: UnsafeMutablePointer<Float>, held: UnsafeMutablePointer<Int>) {
             let g = depthwise.geometry
             let expandedRow = expandedRowFloats, depthwiseRow = depthwiseRowFloats
             let expanded = scratch
             let depthwiseBand = scratch + (expand == nil ? 0 : (heldRows * expandedRow + 15) / 16 * 16)
             // The band buffer holds expanded rows [heldFirst, heldEnd) of the image, row heldFirst at its start.
-            var heldFirst = 0, heldEnd = 0
+            var heldFirst = held[0], heldEnd = held[1]
+            defer { (held[0], held[1]) = (heldFirst, heldEnd) }
             var band = first
             while band < last {
                 let bandEnd = min(band + bandRows, last)
@@ -192,7 +223,8 @@ extension OptimizedFloatKernels {
                     let needFirst = max(0, band * g.strideHeight - g.padTop)
                     let needEnd = max(needFirst, min(g.inputHeight, (bandEnd - 1) * g.strideHeight - g.padTop
                                                      + (g.filterHeight - 1) * g.dilationHeight + 1))
-                    if needFirst >= heldEnd {
+                    // Nothing to reuse: the first band, or a range taken from another thread's end.
+                    if needFirst >= heldEnd || needFirst < heldFirst {
                         (heldFirst, heldEnd) = (needFirst, needFirst)
                     } else if needEnd - heldFirst > heldRows {
                         // The rows this band shares with the last one move to the front.

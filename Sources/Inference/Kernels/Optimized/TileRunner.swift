@@ -26,19 +26,27 @@ public struct TileRunner: Sendable {
 
     /// Calls `body(begin, end)` for the ranges [r * count / n, (r + 1) * count / n) with r in [0, n) and
     /// n = rangeCount(count, rangesPerThread:); returns when all are done. Fewer ranges per thread suit
-    /// kernels that pay a start-up cost per range (fused chains recompute the rows their first band
+    /// kernels that pay a start-up cost per range (a fused 8-bit chain recomputes the rows its first band
     /// shares with the range before).
     public func run(_ count: Int, rangesPerThread: Int = TileRunner.rangesPerThread, _ body: (Int, Int) -> Void) {
+        run(count, rangesPerThread: rangesPerThread) { begin, end, _ in body(begin, end) }
+    }
+
+    /// `run(_:rangesPerThread:_:)` whose body also gets the slot (0..<threads) of the thread running the
+    /// range. Each slot runs its own ranges in increasing order, then ranges taken from the ends of the
+    /// others' runs; one slot never runs two ranges at once. Inline (one thread, or the pool busy)
+    /// everything runs in order on slot 0.
+    public func run(_ count: Int, rangesPerThread: Int, bySlot body: (_ begin: Int, _ end: Int, _ slot: Int) -> Void) {
         let parts = rangeCount(count, rangesPerThread: rangesPerThread)
         if parts <= 1 {
-            if count > 0 { body(0, count) }
+            if count > 0 { body(0, count, 0) }
             return
         }
-        func range(_ part: Int) { body(part * count / parts, (part + 1) * count / parts) }
+        func range(_ part: Int, slot: Int) { body(part * count / parts, (part + 1) * count / parts, slot) }
         // The pool is busy when another interpreter uses it at the same moment or a body itself splits
         // work: run the same ranges here rather than wait.
         if pool?.run(parts: parts, range) != true {
-            for part in 0..<parts { range(part) }
+            for part in 0..<parts { range(part, slot: 0) }
         }
     }
 }

@@ -50,7 +50,7 @@ final class WorkerPool: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeup = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Written by the owning caller before publishing the runs, read by workers only after claiming a part.
-    private var partBody: ((Int) -> Void)?
+    private var partBody: ((Int, Int) -> Void)?
     private var lastGeneration = 0
 
     private static let pools = Mutex<[Int: WorkerPool]>([:])
@@ -94,6 +94,13 @@ final class WorkerPool: @unchecked Sendable {
     /// [t * parts / threads, (t + 1) * parts / threads). Returns false without calling anything if another
     /// caller owns the pool.
     func run(parts: Int, _ body: (Int) -> Void) -> Bool {
+        run(parts: parts) { part, _ in body(part) }
+    }
+
+    /// `run(parts:_:)` whose body also gets the slot of the thread running the part (0 for the caller,
+    /// 1..<threads for the workers), for bodies that keep state per thread from one part to the next:
+    /// a thread runs its own parts in increasing order, then takes others' from their ends downwards.
+    func run(parts: Int, _ body: (_ part: Int, _ slot: Int) -> Void) -> Bool {
         precondition(parts >= 1 && parts <= Self.maximumParts)
         guard owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return false
@@ -134,13 +141,13 @@ final class WorkerPool: @unchecked Sendable {
     private func runParts(of generation: Int, slot: Int) {
         var finished = 0
         while let part = claim(of: slot, generation: generation, fromFront: true) {
-            runPart(part)
+            runPart(part, slot: slot)
             finished += 1
         }
         for offset in 1..<threads {
             let victim = (slot + offset) % threads
             while let part = claim(of: victim, generation: generation, fromFront: false) {
-                runPart(part)
+                runPart(part, slot: slot)
                 finished += 1
             }
         }
@@ -167,8 +174,8 @@ final class WorkerPool: @unchecked Sendable {
     /// Separate and not inlined so the worker's copy of the closure is released before the part is
     /// counted as finished (`withoutActuallyEscaping` checks that no copy outlives `run`).
     @inline(never)
-    private func runPart(_ part: Int) {
-        partBody!(part)
+    private func runPart(_ part: Int, slot: Int) {
+        partBody!(part, slot)
     }
 
     private func workerLoop(slot: Int) {
