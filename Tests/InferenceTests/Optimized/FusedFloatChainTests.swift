@@ -155,6 +155,16 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
                      clamp: [ClampRange.unbounded, .relu6, .relu][random.int(0...2)])
 }
 
+/// The person model's 1x1 -> dw s2 -> 1x1 block, scaled down (channel counts not multiples of 16, odd sizes).
+private let personExpandDepthwiseStride2 = ChainCase(
+    height: 38, width: 21, inputChannels: 16, channels: 96, outputChannels: 24, kernel: 3, stride: 2, dilation: 1,
+    same: true, hasExpand: true, hasProject: true, clamp: .relu6)
+
+/// The person model's first layer (3x3 stride 2, 3 channels -> 32) and first block, scaled down.
+private let personFirstLayerChain = ChainCase(
+    height: 41, width: 37, inputChannels: 3, channels: 32, outputChannels: 16, kernel: 3, stride: 1, dilation: 1,
+    same: true, hasExpand: true, hasProject: true, clamp: .relu6, expandKernel: 3, expandStride: 2)
+
 @Test func fusedFloatChainsEqualUnfusedBitForBitAndMatchTheReference() throws {
     var random = SeededRandom(state: 2026)
     var cases: [ChainCase] = [
@@ -162,8 +172,7 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
         // channel counts that are not multiples of 16 and odd sizes.
         ChainCase(height: 37, width: 19, inputChannels: 8, channels: 32, outputChannels: 16, kernel: 3, stride: 1,
                   dilation: 1, same: true, hasExpand: false, hasProject: true, clamp: .relu6),
-        ChainCase(height: 38, width: 21, inputChannels: 16, channels: 96, outputChannels: 24, kernel: 3, stride: 2,
-                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
+        personExpandDepthwiseStride2,
         ChainCase(height: 31, width: 9, inputChannels: 21, channels: 45, outputChannels: 19, kernel: 3, stride: 2,
                   dilation: 1, same: false, hasExpand: true, hasProject: true, clamp: .unbounded),
         // Expand without project (the head's last block shape), VALID stride 1.
@@ -171,9 +180,7 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
                   dilation: 1, same: false, hasExpand: true, hasProject: false, clamp: .relu6),
         // A 3x3 expand: the person model's first layer (stride 2, 3 channels -> 32) before its first block,
         // output rows of 19 (pixels both in and out of one-row blocks), and a stride-1 one of 5 channels.
-        ChainCase(height: 41, width: 37, inputChannels: 3, channels: 32, outputChannels: 16, kernel: 3, stride: 1,
-                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6, expandKernel: 3,
-                  expandStride: 2),
+        personFirstLayerChain,
         ChainCase(height: 17, width: 23, inputChannels: 5, channels: 20, outputChannels: 7, kernel: 3, stride: 2,
                   dilation: 1, same: false, hasExpand: true, hasProject: true, clamp: .unbounded, expandKernel: 3,
                   expandStride: 1),
@@ -265,13 +272,10 @@ private func randomCase(_ random: inout SeededRandom) -> ChainCase {
 @Test func fusedFloatChainRangesInAnyStealingOrderEqualUnfused() throws {
     var random = SeededRandom(state: 4242)
     let cases = [
-        ChainCase(height: 38, width: 21, inputChannels: 16, channels: 96, outputChannels: 24, kernel: 3, stride: 2,
-                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
+        personExpandDepthwiseStride2,
         ChainCase(height: 29, width: 9, inputChannels: 12, channels: 40, outputChannels: 17, kernel: 3, stride: 1,
                   dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6),
-        ChainCase(height: 41, width: 37, inputChannels: 3, channels: 32, outputChannels: 16, kernel: 3, stride: 1,
-                  dilation: 1, same: true, hasExpand: true, hasProject: true, clamp: .relu6, expandKernel: 3,
-                  expandStride: 2),
+        personFirstLayerChain,
     ]
     #expect(OptimizedFloatKernels.FusedChain.rangesPerThread == 4)
     // (range, slot) for 8 ranges: slot 0 owns 0-3, slot 1 owns 4-7.

@@ -110,7 +110,7 @@ func workerPoolRunsEveryPartOnce() {
             defer { visits.deallocate() }
             visits.initialize(repeating: 0)
             // Another test running at the same time may own the pool: try again until this one does.
-            while !pool.run(parts: parts, { part in visits[part] += 1 }) { sched_yield() }
+            while !pool.run(parts: parts, { part, _ in visits[part] += 1 }) { sched_yield() }
             #expect(visits.allSatisfy { $0 == 1 }, "threads \(threads) parts \(parts)")
         }
     }

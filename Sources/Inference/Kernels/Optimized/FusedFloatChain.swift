@@ -183,12 +183,12 @@ extension OptimizedFloatKernels {
             let threads = runner.threads, parts = self.parts
             scratch.withBlock(floatCount: scratchFloats) { block in
                 withUnsafePointer(to: ck_window(geometry: depthwise.geometry, channels: depthwise.channels)) { window in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * threads) { held in
-                        held.initialize(repeating: 0)  // no rows held
+                    withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: threads) { held in
+                        held.initialize(repeating: 0..<0)
                         func runPart(_ part: Int, slot: Int) {
                             runRows(part * rows / parts, (part + 1) * rows / parts, input: input, output: output,
                                     residual: residual, window: window, scratch: block + slot * stride,
-                                    held: held.baseAddress! + 2 * slot)
+                                    held: &held[slot])
                         }
                         if let order = orderForTesting {
                             for (part, slot) in order { runPart(part, slot: slot) }
@@ -203,18 +203,18 @@ extension OptimizedFloatKernels {
             }
         }
 
-        /// Depthwise output rows [first, last) and everything they need, band by band. `held` is the
-        /// thread's [first, end) of the expanded rows its band buffer holds (from its last range), updated.
+        /// Depthwise output rows [first, last) and everything they need, band by band. `held`: the image rows
+        /// of the expanded rows the thread's band buffer holds (from its last range), updated.
         private func runRows(_ first: Int, _ last: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              residual: UnsafePointer<Float>?, window: UnsafePointer<ck_window>,
-                             scratch: UnsafeMutablePointer<Float>, held: UnsafeMutablePointer<Int>) {
+                             scratch: UnsafeMutablePointer<Float>, held: inout Range<Int>) {
             let g = depthwise.geometry
             let expandedRow = expandedRowFloats, depthwiseRow = depthwiseRowFloats
             let expanded = scratch
             let depthwiseBand = scratch + (expand == nil ? 0 : (heldRows * expandedRow + 15) / 16 * 16)
             // The band buffer holds expanded rows [heldFirst, heldEnd) of the image, row heldFirst at its start.
-            var heldFirst = held[0], heldEnd = held[1]
-            defer { (held[0], held[1]) = (heldFirst, heldEnd) }
+            var (heldFirst, heldEnd) = (held.lowerBound, held.upperBound)
+            defer { held = heldFirst..<heldEnd }
             var band = first
             while band < last {
                 let bandEnd = min(band + bandRows, last)

@@ -89,17 +89,12 @@ final class WorkerPool: @unchecked Sendable {
 
     private func run(of thread: Int) -> UnsafeMutablePointer<Atomic<Int>> { runs + thread * Self.runStride }
 
-    /// Calls `body(part)` once for every part in [0, parts), spread over the caller and the workers, and
-    /// returns when all are done. Thread t (the caller is 0) starts on parts
-    /// [t * parts / threads, (t + 1) * parts / threads). Returns false without calling anything if another
+    /// Calls `body(part, slot)` once for every part in [0, parts), spread over the caller and the workers,
+    /// and returns when all are done. `slot` is the thread running the part (0 for the caller,
+    /// 1..<threads for the workers), for bodies that keep state per thread from one part to the next.
+    /// Thread t starts on parts [t * parts / threads, (t + 1) * parts / threads) in increasing order,
+    /// then takes others' from their ends downwards. Returns false without calling anything if another
     /// caller owns the pool.
-    func run(parts: Int, _ body: (Int) -> Void) -> Bool {
-        run(parts: parts) { part, _ in body(part) }
-    }
-
-    /// `run(parts:_:)` whose body also gets the slot of the thread running the part (0 for the caller,
-    /// 1..<threads for the workers), for bodies that keep state per thread from one part to the next:
-    /// a thread runs its own parts in increasing order, then takes others' from their ends downwards.
     func run(parts: Int, _ body: (_ part: Int, _ slot: Int) -> Void) -> Bool {
         precondition(parts >= 1 && parts <= Self.maximumParts)
         guard owned.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
