@@ -286,8 +286,11 @@ static int narrow_epilogue_holds(const gemm_q_args *g) {
 }
 
 #if defined(__x86_64__)
-#define MR_VNNI 12      // rows of a two-panel tile (24 accumulators)
-#define MR_VNNI_MAX 24  // rows of a one-panel tile
+// Rows of a two-panel tile (12 accumulators) and of a one-panel tile (8). Taller tiles (12 and 24 rows,
+// 24 accumulators) leave too few registers for the epilogue's per-channel constants: the accumulators
+// then go through the stack, which cost up to 40% on the small-K expand layers (conv_q_bench.c, AMD Zen 4).
+#define MR_VNNI 6
+#define MR_VNNI_MAX 8
 #define MR_AVX2 2
 
 static inline void row_pointers(const gemm_q_args *g, int rows, int count, const uint8_t **ap) {
