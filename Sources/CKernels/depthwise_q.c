@@ -410,6 +410,10 @@ typedef struct {
     __m512i left[4], significand_even[4], significand_odd[4], round_even[4], round_odd[4], negative_even[4],
         negative_odd[4], shift_even[4], shift_odd[4];
     int any_left;  // some channel shifts left (multiplier above 1); usually none, saving the shift
+    // When the layer's accumulators and multipliers allow it (ck_depthwise_q_mark_narrow), the GEMM's
+    // cheaper 32-bit-lane requantization (requantize_q.h, narrow16) replaces the 64-bit-lane one above.
+    int narrow;
+    narrow16_channels narrow_lanes[4];
 } vnni_requant;
 
 static inline int vnni_requant_supported(const ck_requant *rq, int channels) {
@@ -445,11 +449,14 @@ static inline void vnni_requant_half(__m512i right, __m512i *round, __m512i *neg
 }
 
 __attribute__((target(CK_AVX512_VNNI_Q), noinline))  // inlined, it worsens the row loops' code
-static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, vnni_requant *out) {
+static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, int narrow, vnni_requant *out) {
     __m512i significand[4], shift[4];
     vnni_lane_order(rq->significand, block, channels, significand);
     vnni_lane_order(rq->shift, block, channels, shift);
     const __m512i zero = _mm512_setzero_si512();
+    out->narrow = narrow;
+    if (narrow)
+        for (int k = 0; k < 4; k++) out->narrow_lanes[k] = narrow16_lanes(significand[k], shift[k], rq);
     out->any_left = 0;
     for (int k = 0; k < 4; k++) {
         out->any_left |= _mm512_cmpgt_epi32_mask(shift[k], zero) != 0;
@@ -524,7 +531,8 @@ static inline void vnni_output(const __m512i *q0, const __m512i *q1, const __m51
         acc = _mm512_dpbusd_epi32(acc, q0[k], _mm512_loadu_si512(filter + k));
         acc = _mm512_dpbusd_epi32(acc, q1[k], _mm512_loadu_si512(filter + 4 + k));
         acc = _mm512_dpbusd_epi32(acc, q2[k], _mm512_loadu_si512(filter + 8 + k));
-        value[k] = _mm512_add_epi32(vnni_requantize(acc, c, k), _mm512_set1_epi32(rq->output_offset));
+        value[k] = c->narrow ? narrow16(acc, &c->narrow_lanes[k])
+                             : _mm512_add_epi32(vnni_requantize(acc, c, k), _mm512_set1_epi32(rq->output_offset));
     }
     const __m512i words01 = _mm512_packs_epi32(value[0], value[1]), words23 = _mm512_packs_epi32(value[2], value[3]);
     __m512i bytes;
@@ -600,7 +608,7 @@ static inline void vnni_row(const uint8_t *in, size_t input_row, size_t step, si
 __attribute__((target(CK_AVX512_VNNI_Q), always_inline))
 static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, const int32_t *filter,
                                         const ck_requant *rq, void *output, int row_begin, int row_end,
-                                        int *all_pixels, const int is_signed) {
+                                        int *all_pixels, const int is_signed, const int narrow) {
     const int channels = w->channels, taps = w->filter_height * w->filter_width;
     const int pairs = channels == 32;
     if (!ck_gemm_q_uses_vnni() || w->filter_height != 3 || w->filter_width != 3 || w->dilation_height != 1
@@ -625,7 +633,8 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
     const int blocks = vnni_blocks(channels);
     for (int block = 0; block < blocks; block++, block_data += VNNI_BLOCK_INTS) {
         vnni_requant c;
-        vnni_requant_prepare(rq, block, channels, &c);
+        vnni_requant_prepare(rq, block, channels, narrow, &c);
+        c.narrow = narrow;  // a constant again for the inlined row loops (c went through a call)
         // A partial last block: its channels' bytes only.
         const int partial = !pairs && 64 * (block + 1) > channels;
         const __mmask64 lanes = partial ? ((1ull << (channels - 64 * block)) - 1) : ~0ull;
@@ -676,8 +685,13 @@ __attribute__((target(CK_AVX512_VNNI_Q)))
 static int depthwise_q_vnni(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq,
                             void *output, int row_begin, int row_end, int *all_pixels) {
     *all_pixels = 0;
-    if (rq->is_signed) return depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1);
-    return depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0);
+    // Each combination inlines its own row loops.
+    const int narrow = filter[narrow_flag(w->filter_height * w->filter_width, w->channels)];
+    if (rq->is_signed)
+        return narrow ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 1)
+                      : depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 0);
+    return narrow ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 1)
+                  : depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 0);
 }
 
 __attribute__((target(CK_AVX512_Q)))

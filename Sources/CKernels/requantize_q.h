@@ -126,12 +126,12 @@ typedef struct {
     __m512i significand_even, significand_odd, rounding_even, rounding_odd, negative_adjust, right;
 } narrow16_channels;
 
+/// The constants for 16 lanes whose channels have these significands and shifts (any lane order).
 __attribute__((target(CK_AVX512_Q)))
-static inline narrow16_channels narrow16_prepare(const ck_requant *rq, int first) {
+static inline narrow16_channels narrow16_lanes(__m512i significand, __m512i shift, const ck_requant *rq) {
     const __m512i one = _mm512_set1_epi32(1), zero = _mm512_setzero_si512();
-    const __m512i significand = _mm512_loadu_si512(rq->significand + first);
     narrow16_channels c;
-    c.right = _mm512_max_epi32(_mm512_sub_epi32(zero, _mm512_loadu_si512(rq->shift + first)), zero);
+    c.right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
     const __m512i half = _mm512_srli_epi32(_mm512_sllv_epi32(one, c.right), 1);
     const __m512i offset = _mm512_sllv_epi32(_mm512_set1_epi32(rq->output_offset), c.right);
     const __m512i rounding = _mm512_add_epi32(half, offset);  // c of each channel, in int32 by the check
@@ -142,6 +142,11 @@ static inline narrow16_channels narrow16_prepare(const ck_requant *rq, int first
     c.significand_odd = _mm512_srli_epi64(significand, 32);
     c.negative_adjust = _mm512_min_epu32(c.right, one);
     return c;
+}
+
+__attribute__((target(CK_AVX512_Q)))
+static inline narrow16_channels narrow16_prepare(const ck_requant *rq, int first) {
+    return narrow16_lanes(_mm512_loadu_si512(rq->significand + first), _mm512_loadu_si512(rq->shift + first), rq);
 }
 
 /// Requantized values plus the output offset, not yet clamped (in int32 by the check).
