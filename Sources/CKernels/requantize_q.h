@@ -159,7 +159,7 @@ static inline __m512i narrow16(__m512i acc, const narrow16_channels *c) {
     // The high halves: lane 2i from even's qword i, lane 2i + 1 from odd's.
     const __m512i pick = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
     __m512i high = _mm512_permutex2var_epi32(even, pick, odd);
-    high = _mm512_mask_sub_epi32(high, _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512()), high, c->negative_adjust);
+    high = _mm512_sub_epi32(high, _mm512_and_si512(_mm512_srli_epi32(acc, 31), c->negative_adjust));
     return _mm512_srav_epi32(high, c->right);
 }
 
