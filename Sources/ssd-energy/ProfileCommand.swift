@@ -94,7 +94,8 @@ struct ProfileCommand: ParsableCommand {
         for i in perInference.indices.sorted(by: { perInference[$0] > perInference[$1] }).prefix(top) {
             let operators = interpreter.kernelOperatorIndices[i]
             let label = operators.count > 1 ? "ops \(operators.first!)-\(operators.last!)" : "op \(operators.first ?? i)"
-            print("  " + padded(label, 10) + padded(names[i], 34) + String(format: " %9.3f ms", perInference[i]))
+            // A space after the label even when it fills its column ("ops 194-195"), so scripts can split on it.
+            print("  " + padded(label, 10) + " " + padded(names[i], 34) + String(format: " %9.3f ms", perInference[i]))
         }
     }
 
