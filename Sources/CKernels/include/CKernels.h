@@ -202,6 +202,8 @@ void ck_softmax_q_rows_output(const void *input, int is_signed, int depth, int r
 /// Quantized.reciprocal(sums[r], integerBits: integer_bits) into scales[r] and bits_over_unit[r].
 void ck_softmax_q_reciprocals(const int32_t *sums, int rows, int32_t integer_bits, int32_t *scales,
                               int32_t *bits_over_unit, ck_isa isa);
+/// output[i] = table[input[i]] for a 256-entry byte table (AVX-512 VBMI when the CPU has it).
+void ck_lookup_bytes(const uint8_t *input, ptrdiff_t count, const uint8_t *table, uint8_t *output, ck_isa isa);
 /// output[i] = (float)(x[i] - zero_point) * scale for 8-bit x, one float multiply per element.
 void ck_dequantize_q(const void *input, int is_signed, ptrdiff_t count, int32_t zero_point, float scale,
                      float *output, ck_isa isa);

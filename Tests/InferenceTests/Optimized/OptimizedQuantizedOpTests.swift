@@ -278,12 +278,16 @@ private func checkRequantize<In: Quantized.Element, Out: Quantized.Element>(_: I
             try Quantized.requantize(x, inputZeroPoint: qIn.zeroPoint, output: $0, outputZeroPoint: qOut.zeroPoint,
                                      multiplier: multiplier)
         }
-        for threads in [1, 3] {
-            let kernel = OptimizedQuantizedKernels.Requantize<In, Out>(
-                inputZeroPoint: qIn.zeroPoint, outputZeroPoint: qOut.zeroPoint, multiplier: multiplier, threads: threads)
-            var actual = [Out](repeating: 0, count: values.count)
-            actual.withUnsafeMutableBufferPointer { kernel.run(x.baseAddress!, output: $0.baseAddress!, count: values.count) }
-            #expect(firstDifference(actual, expected) == nil, "\(In.self) \(qIn) -> \(Out.self) \(qOut) threads \(threads)")
+        for isa in instructionSets {
+            for threads in [1, 3] {
+                let kernel = OptimizedQuantizedKernels.Requantize<In, Out>(
+                    inputZeroPoint: qIn.zeroPoint, outputZeroPoint: qOut.zeroPoint, multiplier: multiplier,
+                    threads: threads, isa: isa)
+                var actual = expected.map { ~$0 }  // an element the kernel skips cannot pass
+                actual.withUnsafeMutableBufferPointer { kernel.run(x.baseAddress!, output: $0.baseAddress!, count: values.count) }
+                #expect(firstDifference(actual, expected) == nil,
+                        "\(In.self) \(qIn) -> \(Out.self) \(qOut) threads \(threads) \(String(cString: ck_isa_name(isa)))")
+            }
         }
     }
 }

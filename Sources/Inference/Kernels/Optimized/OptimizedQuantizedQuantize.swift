@@ -1,5 +1,7 @@
 // QUANTIZE to 8 bits, equal element for element to Quantized.quantize and Quantized.requantize.
 
+import CKernels
+
 extension OptimizedQuantizedKernels {
     /// float -> int8/uint8. The reference rounds with `rounded(.toNearestOrAwayFromZero)`, a libm call
     /// per element on baseline x86-64; here values below 2^22 in magnitude are rounded by truncating to
@@ -43,8 +45,12 @@ extension OptimizedQuantizedKernels {
     public struct Requantize<In: Quantized.Element, Out: Quantized.Element>: Sendable {
         let results: KernelTable<Out>
         let runner: TileRunner
+        let isa: ck_isa
 
-        public init(inputZeroPoint: Int32, outputZeroPoint: Int32, multiplier: Quantized.Multiplier, threads: Int) {
+        /// `isa` selects the lookup loop's instruction set (tests pass each one the CPU has).
+        public init(inputZeroPoint: Int32, outputZeroPoint: Int32, multiplier: Quantized.Multiplier, threads: Int,
+                    isa: ck_isa = ck_active_isa()) {
+            self.isa = isa
             runner = TileRunner(threads: threads)
             results = KernelTable(count: 256) { index in
                 let value = Quantized.multiplyByQuantizedMultiplier(In.fromTableIndex(index).widened &- inputZeroPoint,
@@ -54,11 +60,13 @@ extension OptimizedQuantizedKernels {
         }
 
         public func run(_ input: UnsafePointer<In>, output: UnsafeMutablePointer<Out>, count: Int) {
-            let table = results.entries
+            // Both element types are single bytes, indexed by their raw byte (tableIndex), so the lookup
+            // is a byte table's.
+            let (table, isa) = (UnsafeRawPointer(results.entries).assumingMemoryBound(to: UInt8.self), self.isa)
+            let x = UnsafeRawPointer(input).assumingMemoryBound(to: UInt8.self)
+            let y = UnsafeMutableRawPointer(output).assumingMemoryBound(to: UInt8.self)
             let parallel = count >= TileRunner.smallestElementwiseSplit ? runner : TileRunner(threads: 1)
-            parallel.run(count) { begin, end in
-                for i in begin..<end { output[i] = table[input[i].tableIndex] }
-            }
+            parallel.run(count) { begin, end in ck_lookup_bytes(x + begin, end - begin, table, y + begin, isa) }
         }
     }
 }
