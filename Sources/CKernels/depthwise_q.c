@@ -455,8 +455,10 @@ static void vnni_requant_prepare(const ck_requant *rq, int block, int channels, 
     vnni_lane_order(rq->shift, block, channels, shift);
     const __m512i zero = _mm512_setzero_si512();
     out->narrow = narrow;
-    if (narrow)
+    if (narrow) {  // the 64-bit-lane constants below would go unused
         for (int k = 0; k < 4; k++) out->narrow_lanes[k] = narrow16_lanes(significand[k], shift[k], rq);
+        return;
+    }
     out->any_left = 0;
     for (int k = 0; k < 4; k++) {
         out->any_left |= _mm512_cmpgt_epi32_mask(shift[k], zero) != 0;
