@@ -12,6 +12,7 @@
 //   /tmp/depthwise_q_bench [portable|avx2|avx512|avx512-novnni] [runs]
 // Before each run the bench reads 8 MB of other memory, as the model's other layers would (NO_EVICT=1
 // skips that). Random data: uint8 filters rarely fit int8, so the v1 shapes show the non-VNNI path.
+// KEEP_GOING=1 goes on past a shape whose outputs differ (for timing-only ablations of the new kernel).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
