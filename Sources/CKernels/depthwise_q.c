@@ -413,6 +413,7 @@ typedef struct {
     // When the layer's accumulators and multipliers allow it (ck_depthwise_q_mark_narrow), the GEMM's
     // cheaper 32-bit-lane requantization (requantize_q.h, narrow16) replaces the 64-bit-lane one above.
     int narrow;
+    int ties_clamped;  // narrow, skipping the negative-value correction (requantize_q.h, narrow_ties_clamped)
     narrow16_channels narrow_lanes[4];
 } vnni_requant;
 
@@ -533,7 +534,7 @@ static inline void vnni_output(const __m512i *q0, const __m512i *q1, const __m51
         acc = _mm512_dpbusd_epi32(acc, q0[k], _mm512_loadu_si512(filter + k));
         acc = _mm512_dpbusd_epi32(acc, q1[k], _mm512_loadu_si512(filter + 4 + k));
         acc = _mm512_dpbusd_epi32(acc, q2[k], _mm512_loadu_si512(filter + 8 + k));
-        value[k] = c->narrow ? narrow16(acc, &c->narrow_lanes[k])
+        value[k] = c->narrow ? narrow16(acc, &c->narrow_lanes[k], c->ties_clamped)
                              : _mm512_add_epi32(vnni_requantize(acc, c, k), _mm512_set1_epi32(rq->output_offset));
     }
     const __m512i words01 = _mm512_packs_epi32(value[0], value[1]), words23 = _mm512_packs_epi32(value[2], value[3]);
@@ -610,7 +611,8 @@ static inline void vnni_row(const uint8_t *in, size_t input_row, size_t step, si
 __attribute__((target(CK_AVX512_VNNI_Q), always_inline))
 static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, const int32_t *filter,
                                         const ck_requant *rq, void *output, int row_begin, int row_end,
-                                        int *all_pixels, const int is_signed, const int narrow) {
+                                        int *all_pixels, const int is_signed, const int narrow,
+                                        const int ties_clamped) {
     const int channels = w->channels, taps = w->filter_height * w->filter_width;
     const int pairs = channels == 32;
     if (!ck_gemm_q_uses_vnni() || w->filter_height != 3 || w->filter_width != 3 || w->dilation_height != 1
@@ -636,7 +638,8 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
     for (int block = 0; block < blocks; block++, block_data += VNNI_BLOCK_INTS) {
         vnni_requant c;
         vnni_requant_prepare(rq, block, channels, narrow, &c);
-        c.narrow = narrow;  // a constant again for the inlined row loops (c went through a call)
+        c.narrow = narrow;  // constants again for the inlined row loops (c went through a call)
+        c.ties_clamped = ties_clamped;
         // A partial last block: its channels' bytes only.
         const int partial = !pairs && 64 * (block + 1) > channels;
         const __mmask64 lanes = partial ? ((1ull << (channels - 64 * block)) - 1) : ~0ull;
@@ -689,11 +692,14 @@ static int depthwise_q_vnni(const void *input, const ck_window *w, const int32_t
     *all_pixels = 0;
     // Each combination inlines its own row loops.
     const int narrow = filter[narrow_flag(w->filter_height * w->filter_width, w->channels)];
+    const int clamped = narrow && narrow_ties_clamped(rq);
     if (rq->is_signed)
-        return narrow ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 1)
-                      : depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 0);
-    return narrow ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 1)
-                  : depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 0);
+        return clamped ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 1, 1)
+             : narrow  ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 1, 0)
+                       : depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 1, 0, 0);
+    return clamped ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 1, 1)
+         : narrow  ? depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 1, 0)
+                   : depthwise_q_vnni_rows(input, w, filter, rq, output, row_begin, row_end, all_pixels, 0, 0, 0);
 }
 
 __attribute__((target(CK_AVX512_Q)))
@@ -735,7 +741,7 @@ static inline void pixel8_avx2(const pixel_taps *t, const int32_t *start, dw_ste
         }
     }
     if (narrow) {
-        const __m256i v = narrow8(acc, narrow_constants);
+        const __m256i v = narrow8(acc, narrow_constants, 0);  // these row loops are not specialized on ties_clamped
         store16_narrow(v, v, rq, out, c, count);
     } else {
         requantize_store8(acc, channels, rq, out, c, count);
@@ -767,7 +773,7 @@ static inline void interior16_avx2(const uint8_t *first, const size_t *tap_offse
     __m256i acc0 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_loadu_si256((const __m256i *)(start + c)));
     __m256i acc1 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), _mm256_loadu_si256((const __m256i *)(start + c + 8)));
     if (narrow) {
-        store16_narrow(narrow8(acc0, narrow_low), narrow8(acc1, narrow_high), rq, out, c, 16);
+        store16_narrow(narrow8(acc0, narrow_low, 0), narrow8(acc1, narrow_high, 0), rq, out, c, 16);
     } else {
         requantize_store8(acc0, low, rq, out, c, 8);
         requantize_store8(acc1, high, rq, out, c + 8, 8);

@@ -241,6 +241,7 @@ typedef struct {
     void *out;
     ptrdiff_t ldc;
     int narrow;               // accumulators proven small enough for the packed epilogue (narrow_epilogue_holds)
+    int ties_clamped;         // narrow_ties_clamped: the narrow epilogue may skip its negative-value correction
 } gemm_q_args;
 
 static inline int32_t row_term(const gemm_q_args *g, int row) {
@@ -340,6 +341,28 @@ static inline void store_chunks(const gemm_q_args *g, __m512i bytes, int row, in
     if (row + 3 < rows) _mm_mask_storeu_epi8(out + 3 * g->ldc, lanes, _mm512_extracti32x4_epi32(bytes, 3));
 }
 
+/// The narrow requantization of a tile's accumulators, four vectors at a time (two rows of two panels, or
+/// four rows of one) packed to 64 bytes.
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void narrow_epilogue(const gemm_q_args *g, const __m512i *acc0, const __m512i *acc1, int row, int rows,
+                                   int first, const int width, const int mr, const narrow16_channels *narrow0,
+                                   const narrow16_channels *narrow1, const int ties_clamped) {
+    const narrow16_channels c0 = *narrow0, c1 = *narrow1;
+    const int group = 4 / width;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r += group) {
+        if (r >= rows) continue;
+        __m512i v[4];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 4; j++) {
+            int rr = r + j / width;
+            v[j] = width == 2 ? narrow16(j % 2 ? acc1[rr] : acc0[rr], j % 2 ? &c1 : &c0, ties_clamped)
+                              : narrow16(acc0[rr], &c0, ties_clamped);
+        }
+        store_chunks(g, pack64_clamped(v, g->rq), row + r, row + rows, first, width);
+    }
+}
+
 /// One register tile: `mr` rows (`rows` of them real) times `width` (1 or 2) 16-channel panels from panel
 /// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
 /// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
@@ -360,9 +383,13 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
     __m512i acc0[MR_VNNI_MAX], acc1[MR_VNNI_MAX];
 #pragma clang loop unroll(full)
     for (int r = 0; r < mr; r++) {
-        __m512i extra = _mm512_set1_epi32(row_term(g, row + (r < rows ? r : rows - 1)));
-        acc0[r] = _mm512_add_epi32(terms0, extra);
-        if (width == 2) acc1[r] = _mm512_add_epi32(terms1, extra);
+        acc0[r] = terms0;
+        acc1[r] = terms1;
+        if (g->row_sums) {  // int8 filters have none: no add of a zero (one op per 16 outputs at small k)
+            __m512i extra = _mm512_set1_epi32(row_term(g, row + (r < rows ? r : rows - 1)));
+            acc0[r] = _mm512_add_epi32(terms0, extra);
+            if (width == 2) acc1[r] = _mm512_add_epi32(terms1, extra);
+        }
     }
     for (int q = 0; q < quads; q++) {
         __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64), v1 = width == 2 ? _mm512_loadu_si512(w1 + (size_t)q * 64) : v0;
@@ -376,20 +403,8 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
         }
     }
     if (g->narrow) {
-        // Four vectors at a time (two rows of two panels, or four rows of one) packed to 64 bytes.
-        const narrow16_channels c0 = *narrow0, c1 = *narrow1;
-        const int group = 4 / width;
-#pragma clang loop unroll(full)
-        for (int r = 0; r < mr; r += group) {
-            if (r >= rows) continue;
-            __m512i v[4];
-#pragma clang loop unroll(full)
-            for (int j = 0; j < 4; j++) {
-                int rr = r + j / width;
-                v[j] = width == 2 ? narrow16(j % 2 ? acc1[rr] : acc0[rr], j % 2 ? &c1 : &c0) : narrow16(acc0[rr], &c0);
-            }
-            store_chunks(g, pack64_clamped(v, g->rq), row + r, row + rows, first, width);
-        }
+        if (g->ties_clamped) narrow_epilogue(g, acc0, acc1, row, rows, first, width, mr, narrow0, narrow1, 1);
+        else narrow_epilogue(g, acc0, acc1, row, rows, first, width, mr, narrow0, narrow1, 0);
         return;
     }
     requant16_channels channels0 = requant16_prepare(g->rq, first);
@@ -495,8 +510,10 @@ static void block_avx2_q(const gemm_q_args *g, int rows_total, int panel0, int p
                     __m256i extra = _mm256_set1_epi32(row_term(g, row + r));
                     __m256i sums0 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8);
                     __m256i sums1 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][2], acc[r][3]), 0xD8);
-                    __m256i v0 = narrow8(_mm256_add_epi32(sums0, _mm256_add_epi32(terms0, extra)), &c0);
-                    __m256i v1 = narrow8(_mm256_add_epi32(sums1, _mm256_add_epi32(terms1, extra)), &c1);
+                    sums0 = _mm256_add_epi32(sums0, _mm256_add_epi32(terms0, extra));
+                    sums1 = _mm256_add_epi32(sums1, _mm256_add_epi32(terms1, extra));
+                    __m256i v0 = g->ties_clamped ? narrow8(sums0, &c0, 1) : narrow8(sums0, &c0, 0);
+                    __m256i v1 = g->ties_clamped ? narrow8(sums1, &c1, 1) : narrow8(sums1, &c1, 0);
                     store16_narrow(v0, v1, g->rq, (char *)g->out + (ptrdiff_t)(row + r) * g->ldc, first,
                                    cols < 16 ? cols : 16);
                 }
@@ -586,6 +603,7 @@ void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int 
     gemm_q_args g = {NULL, in_place ? w->channels : row_length, NULL, row_sum_factor, k, packed, n, column_terms, rq, NULL,
                      n, 0};
     g.narrow = narrow;  // the VNNI and AVX2 epilogues take it; the others ignore it
+    g.ties_clamped = narrow_ties_clamped(rq);
     int32_t row_sums[TILE_ROWS];
     int gathered_row0 = -1;
     for (int t = tile_begin; t < tile_end; t++) {

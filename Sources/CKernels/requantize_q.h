@@ -35,6 +35,12 @@ static inline int narrow_clamp_fits(const ck_requant *rq) {
     return rq->activation_min >= low && rq->activation_max <= high && rq->activation_min <= rq->activation_max;
 }
 
+/// Whether the narrow requantizations may skip their correction for negative values (RoundingDivideByPOT
+/// rounds ties away from zero; uncorrected, a negative tie rounds up): for a high product h < 0 both
+/// roundings give at most 0, so at most the output offset, and an activation clamp starting at or above
+/// the offset (relu, relu6: activation_min is the offset) turns both into activation_min.
+static inline int narrow_ties_clamped(const ck_requant *rq) { return rq->activation_min >= rq->output_offset; }
+
 /// Whether channel c's accumulators, all with |acc| <= bound, may take the narrow requantization (narrow16,
 /// narrow8): |acc| < 2^30, a right shift only (0...31), a non-negative significand, and |high product|
 /// (<= bound + 1) + rounding half + |output offset| * 2^right within int32.
@@ -149,9 +155,10 @@ static inline narrow16_channels narrow16_prepare(const ck_requant *rq, int first
     return narrow16_lanes(_mm512_loadu_si512(rq->significand + first), _mm512_loadu_si512(rq->shift + first), rq);
 }
 
-/// Requantized values plus the output offset, not yet clamped (in int32 by the check).
+/// Requantized values plus the output offset, not yet clamped (in int32 by the check). `ties_clamped`
+/// (narrow_ties_clamped): negative values are left uncorrected, as the clamp removes them.
 __attribute__((target(CK_AVX512_Q)))
-static inline __m512i narrow16(__m512i acc, const narrow16_channels *c) {
+static inline __m512i narrow16(__m512i acc, const narrow16_channels *c, const int ties_clamped) {
     const __m512i doubled = _mm512_add_epi32(acc, acc);
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(doubled, c->significand_even), c->rounding_even);
     const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(doubled, _MM_PERM_DDBB), c->significand_odd),
@@ -159,7 +166,7 @@ static inline __m512i narrow16(__m512i acc, const narrow16_channels *c) {
     // The high halves: lane 2i from even's qword i, lane 2i + 1 from odd's.
     const __m512i pick = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
     __m512i high = _mm512_permutex2var_epi32(even, pick, odd);
-    high = _mm512_sub_epi32(high, _mm512_and_si512(_mm512_srli_epi32(acc, 31), c->negative_adjust));
+    if (!ties_clamped) high = _mm512_sub_epi32(high, _mm512_and_si512(_mm512_srli_epi32(acc, 31), c->negative_adjust));
     return _mm512_srav_epi32(high, c->right);
 }
 
@@ -241,14 +248,15 @@ static inline narrow8_channels narrow8_prepare(const ck_requant *rq, int first) 
 }
 
 __attribute__((target("avx2")))
-static inline __m256i narrow8(__m256i acc, const narrow8_channels *c) {
+static inline __m256i narrow8(__m256i acc, const narrow8_channels *c, const int ties_clamped) {
     const __m256i doubled = _mm256_add_epi32(acc, acc);
     const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(doubled, c->significand_even), c->rounding_even);
     const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(doubled, _MM_PERM_DDBB), c->significand_odd),
                                          c->rounding_odd);
     // The high halves: lane 2i from even's qword i (moved down), lane 2i + 1 from odd's (already there).
     __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-    high = _mm256_sub_epi32(high, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), acc), c->negative_adjust));
+    if (!ties_clamped)
+        high = _mm256_sub_epi32(high, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), acc), c->negative_adjust));
     return _mm256_srav_epi32(high, c->right);
 }
 

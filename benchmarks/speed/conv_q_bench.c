@@ -35,23 +35,24 @@ typedef struct {
     const char *name;
     int h, w, c, oh, ow, oc, f, stride, is_signed;
     int32_t input_offset, filter_offset;  // filter offset -110: uint8 zero point 110, so row sums are needed
+    int relu;  // relu6 as the models' first and expand layers (clamp from the output offset), else linear
 } shape;
 
 // Input h w c, output h w c, filter size, stride (from `ssd-energy inspect`); SAME padding.
 static const shape shapes[] = {
-    {"person int8 first", 300, 300, 3, 150, 150, 32, 3, 2, 1, 1, 0},
-    {"v1 uint8 first", 300, 300, 3, 150, 150, 32, 3, 2, 0, -128, -110},
-    {"ST int8 first", 256, 256, 3, 128, 128, 32, 3, 2, 1, 1, 0},
-    {"person 1x1", 150, 150, 32, 150, 150, 16, 1, 1, 1, 128, 0},
-    {"person 1x1", 150, 150, 16, 150, 150, 96, 1, 1, 1, 128, 0},
-    {"person 1x1", 75, 75, 24, 75, 75, 144, 1, 1, 1, 128, 0},
-    {"person 1x1", 19, 19, 384, 19, 19, 64, 1, 1, 1, 128, 0},
-    {"person 1x1", 38, 38, 32, 38, 38, 192, 1, 1, 1, 128, 0},
-    {"person 1x1", 19, 19, 96, 19, 19, 576, 1, 1, 1, 128, 0},
-    {"person 1x1", 10, 10, 160, 10, 10, 960, 1, 1, 1, 128, 0},
-    {"person 1x1", 10, 10, 960, 10, 10, 160, 1, 1, 1, 128, 0},
-    {"person 1x1", 10, 10, 320, 10, 10, 1280, 1, 1, 1, 128, 0},
-    {"person 1x1", 10, 10, 1280, 10, 10, 24, 1, 1, 1, 128, 0},
+    {"person int8 first", 300, 300, 3, 150, 150, 32, 3, 2, 1, 1, 0, 1},
+    {"v1 uint8 first", 300, 300, 3, 150, 150, 32, 3, 2, 0, -128, -110, 1},
+    {"ST int8 first", 256, 256, 3, 128, 128, 32, 3, 2, 1, 1, 0, 1},
+    {"person 1x1", 150, 150, 32, 150, 150, 16, 1, 1, 1, 128, 0, 0},
+    {"person 1x1", 150, 150, 16, 150, 150, 96, 1, 1, 1, 128, 0, 1},
+    {"person 1x1", 75, 75, 24, 75, 75, 144, 1, 1, 1, 128, 0, 1},
+    {"person 1x1", 19, 19, 384, 19, 19, 64, 1, 1, 1, 128, 0, 0},
+    {"person 1x1", 38, 38, 32, 38, 38, 192, 1, 1, 1, 128, 0, 1},
+    {"person 1x1", 19, 19, 96, 19, 19, 576, 1, 1, 1, 128, 0, 1},
+    {"person 1x1", 10, 10, 160, 10, 10, 960, 1, 1, 1, 128, 0, 1},
+    {"person 1x1", 10, 10, 960, 10, 10, 160, 1, 1, 1, 128, 0, 0},
+    {"person 1x1", 10, 10, 320, 10, 10, 1280, 1, 1, 1, 128, 0, 1},
+    {"person 1x1", 10, 10, 1280, 10, 10, 24, 1, 1, 1, 128, 0, 0},
 };
 
 static double now(void) {
@@ -99,8 +100,10 @@ int main(int argc, char **argv) {
         ck_gemm_q_pack(weights, sh->is_signed, sh->input_offset, sh->filter_offset, bias, n, k, packed, terms);
         old_ck_gemm_q_pack(weights, sh->is_signed, sh->input_offset, sh->filter_offset, bias, n, k, packed_old, terms_old);
         const int32_t factor = ck_gemm_q_row_sum_factor(sh->is_signed, sh->filter_offset);
-        ck_requant rq = {sh->input_offset, sh->is_signed ? -5 : 120, sh->is_signed ? -128 : 0, sh->is_signed ? 127 : 255,
-                         significand, shift, sh->is_signed};
+        const int32_t low = sh->is_signed ? -128 : 0, high = sh->is_signed ? 127 : 255;
+        const int32_t output_offset = sh->relu ? low : sh->is_signed ? -5 : 120;
+        ck_requant rq = {sh->input_offset, output_offset, sh->relu ? output_offset : low, high, significand, shift,
+                         sh->is_signed};
         uint8_t *scratch = malloc(ck_conv_q_scratch_size(&w)), *scratch_old = malloc(old_ck_conv_q_scratch_size(&w));
         int8_t *out_old = malloc((size_t)m * n), *out_new = malloc((size_t)m * n);
         // Once per layer, as the Swift kernel does.
@@ -122,8 +125,8 @@ int main(int argc, char **argv) {
         }
         int same = memcmp(out_old, out_new, (size_t)m * n) == 0;
         mismatches += !same;
-        printf("%-18s %3dx%3dx%4d -> %4d f%d s%d: old %.3f ms  new %.3f ms  new/old %.3f%s\n", sh->name, sh->h, sh->w,
-               sh->c, n, sh->f, sh->stride, best_old * 1e3, best_new * 1e3, best_new / best_old,
+        printf("%-18s %3dx%3dx%4d -> %4d f%d s%d%s: old %.3f ms  new %.3f ms  new/old %.3f%s\n", sh->name, sh->h, sh->w,
+               sh->c, n, sh->f, sh->stride, sh->relu ? " relu6" : "", best_old * 1e3, best_new * 1e3, best_new / best_old,
                same ? "" : "  OUTPUTS DIFFER");
         free(input); free(weights); free(bias); free(significand); free(shift); free(packed); free(packed_old);
         free(terms); free(terms_old); free(scratch); free(scratch_old); free(out_old); free(out_new);

@@ -13,6 +13,7 @@
 // Before each run the bench reads 8 MB of other memory, as the model's other layers would (NO_EVICT=1
 // skips that). Random data: uint8 filters rarely fit int8, so the v1 shapes show the non-VNNI path.
 // KEEP_GOING=1 goes on past a shape whose outputs differ (for timing-only ablations of the new kernel).
+// LINEAR=1 gives every layer no activation instead of relu6.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ int main(int argc, char **argv) {
     if (argc > 1) ck_force_isa(!strcmp(argv[1], "portable") ? CK_ISA_PORTABLE : !strcmp(argv[1], "avx2") ? CK_ISA_AVX2_FMA : CK_ISA_AVX512);
     if (argc > 1 && !strcmp(argv[1], "avx512-novnni")) ck_gemm_q_disable_vnni(1);
     int runs = argc > 2 ? atoi(argv[2]) : 15;
+    const int linear = getenv("LINEAR") != NULL;
     printf("isa %s, best of %d\n", ck_isa_name(ck_active_isa()), runs);
     double total_old[3] = {0}, total_new[3] = {0};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
@@ -86,8 +88,11 @@ int main(int argc, char **argv) {
             significand[i] = (int32_t)((1u << 30) + next() % (1u << 30));
             shift[i] = -(int32_t)(next() % 12);
         }
-        ck_requant rq = {p->is_signed ? -(int32_t)(next() % 20) + 5 : -(int32_t)(next() % 256), p->is_signed ? -3 : 128,
-                         p->is_signed ? -128 : 0, p->is_signed ? 127 : 255, significand, shift, p->is_signed};
+        // relu6 by default, as every depthwise layer of person and v1 and most of ST's (the clamp starts at
+        // the output offset); LINEAR=1: no activation, as ST's other depthwise layers.
+        const int32_t low = p->is_signed ? -128 : 0, output_offset = linear ? (p->is_signed ? -3 : 128) : low;
+        ck_requant rq = {p->is_signed ? -(int32_t)(next() % 20) + 5 : -(int32_t)(next() % 256), output_offset,
+                         linear ? low : output_offset, p->is_signed ? 127 : 255, significand, shift, p->is_signed};
         int32_t filter_offset = p->is_signed ? 0 : -(int32_t)(next() % 256);
         int32_t *packed_old = malloc(old_depthwise_q_packed_count(9, p->c) * 4);
         int32_t *packed_new = malloc(ck_depthwise_q_packed_count(9, p->c) * 4);

@@ -181,4 +181,65 @@ extension OptimizedQuantizedKernelTests {
             }
         }
     }
+
+    /// The narrow (32-bit-lane) requantization on its own, as above (zero filter and input, so every
+    /// output is requantize(bias) of its channel) but with accumulators small enough for it: exact ties of
+    /// both roundings on both signs, right shifts 0...20, under four clamps: the type's range and one
+    /// starting one below the output offset (negative ties survive: they must round away from zero), relu
+    /// (the clamp starts at the offset: the kernel skips the negative-tie correction) and one above it.
+    @Test func vnniNarrowRequantizationRoundsTiesLikeReference() throws {
+        var random = SeededRandom(state: 83)
+        let channels = 64
+        let shifts = (0..<channels).map { _ in Int32(-random.int(0...20)) }
+        let significands = (0..<channels).map { c in c % 3 == 2 ? Int32(random.int(1 << 30...Int(Int32.max))) : Int32(1 << 30) }
+        // Significand 2^30 makes the doubling high product floor((acc + 1) / 2): acc = 2t and 2t - 1 give t,
+        // an odd multiple of 2^(r - 1) for the rounding right shift by r.
+        // The first eight channels tie at -1.5...1.5, where a clamp one below the offset tells the roundings apart.
+        let accumulators = shifts.enumerated().map { c, shift -> Int32 in
+            let r = Int(-shift), m = c < 8 ? random.int(-2...1) : random.int(-40...40)
+            let tie = r == 0 ? m : (2 * m + 1) << (r - 1)
+            return Int32(2 * tie - random.int(0...1) + (random.int(0...3) == 0 ? random.int(-2...2) : 0))
+        }
+        for signed in [true, false] {
+            let low: Int32 = signed ? -128 : 0, high: Int32 = signed ? 127 : 255
+            for outputOffset in [signed ? Int32(-3) : 130, low] {
+                for (name, minimum) in [("full", low), ("one below the offset", max(outputOffset - 1, low)), ("relu", outputOffset),
+                                        ("above", min(outputOffset + 3, high))] {
+                    let expected = (0..<channels).map { c in
+                        min(max(Quantized.multiplyByQuantizedMultiplier(accumulators[c], significands[c], shifts[c]) &+ outputOffset,
+                                minimum), high)
+                    }
+                    var filter = [Int32](repeating: 0, count: ck_depthwise_q_packed_count(9, Int32(channels)))
+                    ck_depthwise_q_pack([UInt8](repeating: 0, count: 9 * channels), signed ? 1 : 0, 0, 0, accumulators, 9,
+                                        Int32(channels), &filter)
+                    let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
+                    var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
+                                           output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
+                                           stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
+                    var significand = significands + [Int32](repeating: 0, count: 16), shift = shifts + [Int32](repeating: 0, count: 16)
+                    let context = "\(signed ? "int8" : "uint8") offset \(outputOffset) clamp \(name)"
+                    defer { KernelPath.restoreDefault() }
+                    for path in kernelPaths {
+                        path.activate()
+                        var output = [UInt8](repeating: 0, count: 24 * channels)
+                        significand.withUnsafeMutableBufferPointer { significand in
+                            shift.withUnsafeMutableBufferPointer { shift in
+                                var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: minimum,
+                                                    activation_max: high, significand: significand.baseAddress,
+                                                    shift: shift.baseAddress, is_signed: signed ? 1 : 0)
+                                #expect(ck_depthwise_q_mark_narrow(&filter, 9, Int32(channels), &rq) == 1,
+                                        "\(context) should take the narrow requantization")
+                                ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
+                            }
+                        }
+                        for pixel in 0..<24 {
+                            let values = output[(pixel * channels)..<((pixel + 1) * channels)]
+                                .map { signed ? Int32(Int8(bitPattern: $0)) : Int32($0) }
+                            #expect(values == expected, "\(context) on \(path) pixel \(pixel)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

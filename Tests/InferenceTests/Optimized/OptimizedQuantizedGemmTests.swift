@@ -108,9 +108,11 @@ extension OptimizedQuantizedKernelTests {
                                          shift: -r)
                 }
                 let bias = right.map { r in Int32((2 * random.int(-40...40) + 1) << Int(r)) + Int32(random.int(-2...2)) }
-                // Full range, or a narrow clamp around the offset (as relu6 with a small scale).
-                let activation = random.int(0...1) == 0 ? Quantized.ActivationRange(minimum: low, maximum: high)
-                    : Quantized.ActivationRange(minimum: max(low, outputOffset - 20), maximum: min(high, outputOffset + 20))
+                // Full range (negative ties survive), a narrow clamp around the offset, or relu (the clamp starts
+                // at the offset: the kernel may skip its negative-tie correction).
+                let activation = [Quantized.ActivationRange(minimum: low, maximum: high),
+                                  Quantized.ActivationRange(minimum: max(low, outputOffset - 20), maximum: min(high, outputOffset + 20)),
+                                  Quantized.ActivationRange(minimum: outputOffset, maximum: high)][random.int(0...2)]
                 for filterZeroPoint: Int32 in signed ? [0] : [128, 7] {  // uint8 7: row sums in the accumulator
                     let context = "\(signed ? "int8" : "uint8") sweep n\(channels) offset \(outputOffset) filter zp \(filterZeroPoint)"
                     let narrow = try signed
