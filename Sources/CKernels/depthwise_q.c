@@ -38,6 +38,22 @@ static inline size_t narrow_flag(int taps, int channels) { return vnni_start(tap
 
 size_t ck_depthwise_q_packed_count(int taps, int channels) { return narrow_flag(taps, channels) + 1; }
 
+int ck_depthwise_q_fold_constant_channels(const int32_t *packed, int taps, int channels, const ck_requant *rq,
+                                          int32_t *significand, int32_t *shift) {
+    const int stride = padded_channels(channels);
+    int folded = 0;
+    for (int c = 0; c < channels; c++) {
+        // Border pixels start at the bias, interior ones at the bias plus the offset term; every input
+        // term lies in [-255, 255].
+        int64_t taps_sum = 0;
+        for (int t = 0; t < taps; t++) taps_sum += llabs((int64_t)packed[(size_t)t * stride + c]);
+        const int64_t plain = packed[(size_t)taps * stride + c], interior = packed[(size_t)(taps + 1) * stride + c];
+        folded += fold_constant_channel(rq, c, (plain < interior ? plain : interior) - 255 * taps_sum,
+                                        (plain > interior ? plain : interior) + 255 * taps_sum, significand, shift);
+    }
+    return folded;
+}
+
 int ck_depthwise_q_mark_narrow(int32_t *packed, int taps, int channels, const ck_requant *rq) {
     const int stride = padded_channels(channels);
     int narrow = narrow_clamp_fits(rq);

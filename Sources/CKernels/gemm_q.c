@@ -271,18 +271,15 @@ static void block_portable_q(const gemm_q_args *g, int rows, int panel0, int pan
 /// Whether every accumulator of this layer provably satisfies |acc| < 2^30 and every channel has a right
 /// shift only, a non-negative significand and |requantized + output offset| far from int32 limits: then
 /// the VNNI kernel may requantize with one rounding add and saturating packs (requantize_q.h, narrow16).
-/// |u * s| <= 255 * 128 for each product, and the row term is at most k * 255 * |factor|.
+/// |u * s| <= 255 * 128 for each product, and the row term is at most k * 255 * |factor| (input_part).
+static inline int64_t input_part(int k, int32_t row_sum_factor) {
+    return (int64_t)k * (255 * 128 + 255 * (int64_t)llabs(row_sum_factor));
+}
+
 static int narrow_epilogue_holds(const gemm_q_args *g) {
-    const int64_t input_part = (int64_t)g->k * (255 * 128 + 255 * (int64_t)llabs(g->row_sum_factor));
-    int64_t largest_term = 0;
-    for (int c = 0; c < g->n; c++) {
-        int64_t term = llabs((int64_t)g->column_terms[c]);
-        largest_term = term > largest_term ? term : largest_term;
-    }
-    const int64_t bound = largest_term + input_part;  // >= |acc|
     if (!narrow_clamp_fits(g->rq)) return 0;
-    for (int c = 0; c < g->n; c++)
-        if (!narrow_channel_fits(g->rq, c, bound)) return 0;
+    for (int c = 0; c < g->n; c++)  // |column term| + input part >= |acc|
+        if (!narrow_channel_fits(g->rq, c, llabs((int64_t)g->column_terms[c]) + input_part(g->k, g->row_sum_factor))) return 0;
     return 1;
 }
 
@@ -580,6 +577,16 @@ int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int
     const gemm_q_args g = {NULL, 0, NULL, row_sum_factor, w->filter_height * w->filter_width * w->channels, NULL, n,
                            column_terms, rq, NULL, n, 0};
     return narrow_epilogue_holds(&g);
+}
+
+int ck_conv_q_fold_constant_channels(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
+                                     const ck_requant *rq, int32_t *significand, int32_t *shift) {
+    const int64_t part = input_part(w->filter_height * w->filter_width * w->channels, row_sum_factor);
+    int folded = 0;
+    for (int c = 0; c < n; c++)
+        folded += fold_constant_channel(rq, c, (int64_t)column_terms[c] - part, (int64_t)column_terms[c] + part,
+                                        significand, shift);
+    return folded;
 }
 
 void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,

@@ -43,13 +43,42 @@ static inline int narrow_ties_clamped(const ck_requant *rq) { return rq->activat
 
 /// Whether channel c's accumulators, all with |acc| <= bound, may take the narrow requantization (narrow16,
 /// narrow8): |acc| < 2^30, a right shift only (0...31), a non-negative significand, and |high product|
-/// (<= bound + 1) + rounding half + |output offset| * 2^right within int32.
+/// (<= bound + 1) + rounding half + |output offset| * 2^right within int32. A zero significand makes every
+/// product 0, however large (or wrapped, when doubled) the accumulator.
 static inline int narrow_channel_fits(const ck_requant *rq, int c, int64_t bound) {
     const int32_t shift = rq->shift[c];
+    if (rq->significand[c] == 0) bound = 0;
     if (bound >= (1ll << 30) || shift > 0 || shift < -31 || rq->significand[c] < 0) return 0;
     const int64_t right = -shift;
     return bound + 1 + ((1ll << right) >> 1) + (rq->output_offset < 0 ? -(int64_t)rq->output_offset : rq->output_offset)
         * (1ll << right) < (1ll << 31);
+}
+
+/// Whether channel c outputs clamp(output offset) for every accumulator in [low, high]. With a significand
+/// >= 0 and no left shift (which wraps), requantization never decreases as the accumulator grows, nor do the
+/// offset add (while it cannot wrap: both ends' values within 2^30) and the clamp, so the two ends decide.
+static inline int constant_channel(const ck_requant *rq, int c, int64_t low, int64_t high) {
+    if (rq->significand[c] < 0 || rq->shift[c] > 0 || low < INT32_MIN || high > INT32_MAX) return 0;
+    const int32_t first = ck_requantize((int32_t)low, rq->significand[c], rq->shift[c]);
+    const int32_t last = ck_requantize((int32_t)high, rq->significand[c], rq->shift[c]);
+    if (first < -(1 << 30) || last > (1 << 30)) return 0;
+    int32_t offset = rq->output_offset < rq->activation_min ? rq->activation_min : rq->output_offset;
+    offset = offset > rq->activation_max ? rq->activation_max : offset;
+    return requantize_clamped((int32_t)low, c, rq) == offset && requantize_clamped((int32_t)high, c, rq) == offset;
+}
+
+/// Gives channel c the multiplier 0 (significand and shift 0, in the arrays `rq` points to) when its output
+/// is the same for every accumulator in [low, high] it can reach and that output is clamp(output offset),
+/// the one a zero multiplier gives: dead relu channels (a large negative bias) and channels with a tiny
+/// multiplier. Every kernel path then still gives the reference's outputs, and the narrow requantization
+/// no longer has to bound these channels' accumulators (often near 2^30) or offsets (shifted by up to 31).
+static inline int fold_constant_channel(const ck_requant *rq, int c, int64_t low, int64_t high, int32_t *significand,
+                                        int32_t *shift) {
+    if (rq->significand[c] == 0 && rq->shift[c] == 0) return 0;
+    if (!constant_channel(rq, c, low, high)) return 0;
+    significand[c] = 0;
+    shift[c] = 0;
+    return 1;
 }
 
 #if defined(__x86_64__)

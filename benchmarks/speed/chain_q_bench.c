@@ -70,6 +70,8 @@ static void pointwise_make(pointwise_setup *p, int h, int w, int in, int out) {
     ck_gemm_q_pack(weights, 1, p->rq.input_offset, 0, bias, out, in, packed, terms);
     p->layer = (ck_pointwise_q){.window = {h, w, in, h, w, 1, 1, 1, 1, 1, 1, 0, 0}, .packed = packed, .n = out,
                                 .column_terms = terms, .row_sum_factor = ck_gemm_q_row_sum_factor(1, 0), .rq = &p->rq};
+    // As the Swift kernel does once per layer.
+    ck_conv_q_fold_constant_channels(&p->layer.window, out, terms, p->layer.row_sum_factor, &p->rq, p->significand, p->shift);
     p->layer.narrow = ck_conv_q_narrow(&p->layer.window, out, terms, p->layer.row_sum_factor, &p->rq);
     free(weights);
     free(bias);

@@ -133,6 +133,13 @@ int ck_conv_q_tile_count(const ck_window *w, int n);
 /// below 2^30, right shifts only: one rounding add and saturating packs) rather than the general one.
 int ck_conv_q_narrow(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
                      const ck_requant *rq);
+/// Sets the multiplier of every channel whose output is provably the same for every accumulator it can
+/// reach, and equal to what a zero multiplier gives (dead relu channels, tiny multipliers), to zero:
+/// `significand` and `shift` are the arrays `rq` points to. Outputs do not change; the narrow
+/// requantization then no longer has to fit these channels. Call once, before ck_conv_q_narrow; returns
+/// how many channels it changed.
+int ck_conv_q_fold_constant_channels(const ck_window *w, int n, const int32_t *column_terms, int32_t row_sum_factor,
+                                     const ck_requant *rq, int32_t *significand, int32_t *shift);
 void ck_conv_q(const void *input, const ck_window *w, const int8_t *packed, int n, const int32_t *column_terms,
                int32_t row_sum_factor, const ck_requant *rq, int narrow, void *out, int tile_begin, int tile_end,
                uint8_t *scratch);
@@ -150,6 +157,10 @@ void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offse
 /// provably small enough for the narrow requantization (requantize_q.h, narrow16/narrow8); returns it.
 /// Call once after ck_depthwise_q_pack, before any ck_depthwise_q with this filter and `rq`.
 int ck_depthwise_q_mark_narrow(int32_t *packed, int taps, int channels, const ck_requant *rq);
+/// ck_conv_q_fold_constant_channels for a packed depthwise filter: call after ck_depthwise_q_pack, before
+/// ck_depthwise_q_mark_narrow.
+int ck_depthwise_q_fold_constant_channels(const int32_t *packed, int taps, int channels, const ck_requant *rq,
+                                          int32_t *significand, int32_t *shift);
 /// Depthwise 8-bit convolution (multiplier 1) for output rows [row_begin, row_end) with a filter from
 /// ck_depthwise_q_pack (made with rq->input_offset).
 void ck_depthwise_q(const void *input, const ck_window *w, const int32_t *filter, const ck_requant *rq, void *output,

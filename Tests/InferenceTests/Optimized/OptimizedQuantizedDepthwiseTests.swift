@@ -242,4 +242,67 @@ extension OptimizedQuantizedKernelTests {
             }
         }
     }
+
+    /// ck_depthwise_q_fold_constant_channels: a 3x3 filter of ones over zero inputs (input offset 0) leaves
+    /// every accumulator at its bias, and the fold must allow for any input: |acc - bias| <= 9 * 255. With
+    /// significand 2^30 the high product is floor((acc + 1) / 2), so at a right shift r the value is 0 while
+    /// it stays below 2^(r - 1). Under relu (offset -128) the dead channels (bias near -2^30) and those whose
+    /// bias + 2295 still maps to 0 fold, one step above does not; in a linear layer (offset 5) only the
+    /// boundary ones fold, and the dead biases keep the layer off the narrow requantization. Outputs are compared with the reference arithmetic
+    /// on the original multipliers.
+    @Test func constantChannelsFoldInDepthwiseLayers() throws {
+        var random = SeededRandom(state: 89)
+        let channels = 64, margin = Int32(9 * 255)
+        for relu in [true, false] {
+            // relu: value 0 up to acc 14 at r = 4; linear: up to 262142 at r = 18 (h = 131071 < 2^17).
+            let (right, top): (Int32, Int32) = relu ? (4, 14) : (18, 262_142)
+            var significands: [Int32] = [], shifts: [Int32] = [], biases: [Int32] = []
+            for c in 0..<channels {
+                switch c % 4 {
+                case 0:
+                    (significands, shifts) = (significands + [Int32(random.int(1 << 30...Int(Int32.max)))], shifts + [-24])
+                    biases.append(-(1 << 30) + Int32(c))
+                case 1, 2:
+                    (significands, shifts) = (significands + [1 << 30], shifts + [-right])
+                    biases.append(top - margin + Int32(c % 4 - 1))
+                default:  // values about 10...80 from the bias, moving with the input
+                    (significands, shifts) = (significands + [Int32(random.int(1 << 30...Int(Int32.max)))], shifts + [-8])
+                    biases.append(Int32(random.int(5000...20000)))
+                }
+            }
+            let outputOffset: Int32 = relu ? -128 : 5
+            let expected = (0..<channels).map { c in
+                min(max(Quantized.multiplyByQuantizedMultiplier(biases[c], significands[c], shifts[c]) &+ outputOffset, -128), 127)
+            }
+            var filter = [Int32](repeating: 0, count: ck_depthwise_q_packed_count(9, Int32(channels)))
+            ck_depthwise_q_pack([UInt8](repeating: 1, count: 9 * channels), 1, 0, 0, biases, 9, Int32(channels), &filter)
+            var significand = significands + [Int32](repeating: 0, count: 16), shift = shifts + [Int32](repeating: 0, count: 16)
+            var folded: Int32 = 0, narrow: Int32 = 0
+            var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
+                                   output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
+                                   stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
+            let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
+            defer { KernelPath.restoreDefault() }
+            significand.withUnsafeMutableBufferPointer { significand in
+                shift.withUnsafeMutableBufferPointer { shift in
+                    var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: -128, activation_max: 127,
+                                        significand: significand.baseAddress, shift: shift.baseAddress, is_signed: 1)
+                    folded = ck_depthwise_q_fold_constant_channels(filter, 9, Int32(channels), &rq, significand.baseAddress,
+                                                                   shift.baseAddress)
+                    narrow = ck_depthwise_q_mark_narrow(&filter, 9, Int32(channels), &rq)
+                    for path in kernelPaths {
+                        path.activate()
+                        var output = [UInt8](repeating: 0, count: 24 * channels)
+                        ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
+                        for pixel in 0..<24 {
+                            let values = output[(pixel * channels)..<((pixel + 1) * channels)].map { Int32(Int8(bitPattern: $0)) }
+                            #expect(values == expected, "\(relu ? "relu" : "linear") on \(path) pixel \(pixel)")
+                        }
+                    }
+                }
+            }
+            #expect(folded == (relu ? 32 : 16))
+            #expect((narrow != 0) == relu)
+        }
+    }
 }

@@ -197,4 +197,50 @@ extension OptimizedQuantizedKernelTests {
             }
         }
     }
+
+    /// Channels whose output cannot change (a dead relu channel's bias near -2^30, a tiny multiplier) get
+    /// the multiplier 0, so the layer keeps the narrow requantization; outputs still equal the reference.
+    /// Input zero point -128 makes each column term the bias, and every |accumulator - bias| is at most
+    /// P = k * 255 * 128 (k = 4). With significand 2^30 the high product is floor((acc + 1) / 2), so at a
+    /// right shift r the value is 0 while it stays below 2^(r - 1): the channels at the boundary fold when
+    /// their largest accumulator, bias + P, maps to 0, and not one step above it.
+    @Test func constantChannelsTakeMultiplierZeroAndKeepTheNarrowRequantization() throws {
+        var random = SeededRandom(state: 401)
+        let channels = 24, k = 4, p = Int32(k * 255 * 128)
+        for relu in [true, false] {
+            // relu: value 0 up to acc 14 at r = 4 (h = 7 < 8); linear: up to 262142 at r = 18 (h = 131071 < 2^17).
+            let (right, top): (Int32, Int32) = relu ? (4, 14) : (18, 262_142)
+            var multipliers: [Quantized.Multiplier] = [], bias: [Int32] = []
+            for c in 0..<channels {
+                switch c % 4 {
+                case 0:  // dead under relu: every accumulator negative
+                    multipliers.append(.init(significand: Int32(random.int(1 << 30...Int(Int32.max))), shift: -24))
+                    bias.append(-(1 << 30) + Int32(c))
+                case 1, 2:  // at the boundary: folds (1), one above (2)
+                    multipliers.append(.init(significand: 1 << 30, shift: -right))
+                    bias.append(top - p + Int32(c % 4 - 1))
+                default:
+                    multipliers.append(.init(significand: Int32(random.int(1 << 30...Int(Int32.max))), shift: -8))
+                    bias.append(Int32(random.int(-20000...20000)))
+                }
+            }
+            let outputOffset: Int32 = relu ? -128 : 5
+            let inputShape = [1, 7, 9, k], filterShape = [channels, 1, 1, k], outputShape = [1, 7, 9, channels]
+            let c = ConvCase(input: random.elements(63 * k, Int8.self), inputShape: inputShape,
+                             filter: random.elements(channels * k, Int8.self), filterShape: filterShape, bias: bias,
+                             outputShape: outputShape,
+                             params: params(inputOffset: 128, filterOffset: 0, outputOffset: outputOffset,
+                                            multipliers: multipliers, activation: .init(minimum: -128, maximum: 127)))
+            try expectOptimizedEqualsReference(c, relu ? "relu" : "linear")
+            let conv = try c.filter.withUnsafeBytes { w in
+                try #require(OptimizedQuantizedKernels.Conv2D(
+                    filter: w.baseAddress!, bias: bias, isSigned: true, inputShape: inputShape, filterShape: filterShape,
+                    outputShape: outputShape, params: c.params, threads: 1))
+            }
+            // relu: the dead and the folding boundary channels; linear: the folding boundary ones only (the
+            // large negative biases give values near -40 there), and those biases keep the layer wide.
+            #expect(conv.constantChannels == (relu ? 12 : 6))
+            #expect(conv.usesNarrowRequantization == relu)
+        }
+    }
 }

@@ -46,6 +46,9 @@ public enum OptimizedQuantizedKernels {
         let requantization: Requantization
         /// Whether the VNNI kernel may use its narrow requantization here (ck_conv_q_narrow, checked once).
         let usesNarrowRequantization: Bool
+        /// Channels whose output is the same for every reachable accumulator, given the multiplier 0
+        /// (ck_conv_q_fold_constant_channels).
+        let constantChannels: Int
         let runner: TileRunner
 
         /// `filter` [outC, fh, fw, inC] 8-bit, `bias` [outC] int32 or nil; `params` from
@@ -66,9 +69,13 @@ public enum OptimizedQuantizedKernels {
                            Int32(outputChannels), Int32(k), packed, columnTerms)
             rowSumFactor = ck_gemm_q_row_sum_factor(isSigned ? 1 : 0, params.filterOffset)
             requantization = Requantization(params: params, channels: outputChannels, isSigned: isSigned)
-            usesNarrowRequantization = withUnsafePointer(to: window) { [requantization, columnTerms, rowSumFactor, outputChannels] window in
+            (constantChannels, usesNarrowRequantization) = withUnsafePointer(to: window) {
+                [requantization, columnTerms, rowSumFactor, outputChannels] window in
                 withUnsafePointer(to: requantization.parameters) { rq in
-                    ck_conv_q_narrow(window, Int32(outputChannels), columnTerms, rowSumFactor, rq) != 0
+                    let n = Int32(outputChannels)
+                    let folded = ck_conv_q_fold_constant_channels(window, n, columnTerms, rowSumFactor, rq,
+                                                                  requantization.significands, requantization.shifts)
+                    return (Int(folded), ck_conv_q_narrow(window, n, columnTerms, rowSumFactor, rq) != 0)
                 }
             }
             runner = TileRunner(threads: threads)
@@ -122,6 +129,8 @@ public enum OptimizedQuantizedKernels {
                                 Int32(channels), packed)
             let requantization = Requantization(params: params, channels: channels, isSigned: isSigned)
             withUnsafePointer(to: requantization.parameters) { rq in
+                _ = ck_depthwise_q_fold_constant_channels(packed, Int32(taps), Int32(channels), rq,
+                                                          requantization.significands, requantization.shifts)
                 _ = ck_depthwise_q_mark_narrow(packed, Int32(taps), Int32(channels), rq)
             }
             self.filter = packed
