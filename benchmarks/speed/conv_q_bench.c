@@ -7,7 +7,7 @@
 //   git show REV:Sources/CKernels/gemm_q.c > /tmp/old_gemm_q.c
 //   R="ck_gemm_q_depth ck_gemm_q_packed_count ck_gemm_q_row_sum_factor ck_gemm_q_padding ck_gemm_q_pack \
 //      ck_gemm_q_disable_vnni ck_has_avx512_q ck_gemm_q_uses_vnni ck_conv_q_scratch_size ck_conv_q_tile_count \
-//      ck_conv_q_narrow ck_conv_q ck_requantize"
+//      ck_conv_q_narrow ck_conv_q ck_requantize ck_conv_q_fold_constant_channels"
 //   clang -O2 -I Sources/CKernels -I Sources/CKernels/include $(for s in $R; do echo -D$s=old_$s; done) \
 //      -c /tmp/old_gemm_q.c -o /tmp/old_gemm_q.o
 //   clang -O2 -I Sources/CKernels/include Sources/CKernels/{cpu_features,gemm_q}.c /tmp/old_gemm_q.o \

@@ -6,6 +6,7 @@
 //   git show HEAD:Sources/CKernels/depthwise_q.c > /tmp/dw_old.c   (or any older commit)
 //   R="-Dck_depthwise_q=old_depthwise_q -Dck_depthwise_q_pack=old_depthwise_q_pack"
 //   R="$R -Dck_depthwise_q_packed_count=old_depthwise_q_packed_count -Dck_depthwise_q_mark_narrow=old_depthwise_q_mark_narrow"
+//   R="$R -Dck_depthwise_q_fold_constant_channels=old_depthwise_q_fold_constant_channels"
 //   clang -O2 -I Sources/CKernels/include -I Sources/CKernels $R -c /tmp/dw_old.c -o /tmp/dw_old.o
 //   clang -O2 -I Sources/CKernels/include Sources/CKernels/{cpu_features,gemm_q,depthwise_q}.c /tmp/dw_old.o \
 //      benchmarks/speed/depthwise_q_bench.c -o /tmp/depthwise_q_bench
