@@ -656,6 +656,10 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
         vnni_requant_prepare(rq, block, channels, narrow, &c);
         c.narrow = narrow;  // constants again for the inlined row loops (c went through a call)
         c.ties_clamped = ties_clamped;
+        // A copy whose address never escapes: `c`'s went to the preparing call, so every byte store to the
+        // output could have changed it, and the row loops reloaded its flags and constants after each one
+        // (branches on narrow/ties_clamped per vector, twice the loads; depthwise_q_bench: 0.77x the time).
+        const vnni_requant rc = c;
         // A partial last block: its channels' bytes only.
         const int partial = !pairs && 64 * (block + 1) > channels;
         const __mmask64 lanes = partial ? ((1ull << (channels - 64 * block)) - 1) : ~0ull;
@@ -666,7 +670,7 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
                 for (int ox = 0; ox < w->output_width; ox++) {
                     if (row_inside && ox == ox_begin) ox = ox_end;
                     if (ox >= w->output_width) break;
-                    vnni_border_pixel(input, w, oy, ox, block, block_data, &c, rq, output, pad, is_signed, partial,
+                    vnni_border_pixel(input, w, oy, ox, block, block_data, &rc, rq, output, pad, is_signed, partial,
                                       lanes);
                 }
             if (!row_inside || ox_end <= ox_begin) continue;
@@ -674,7 +678,7 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
             const uint8_t *in = (const uint8_t *)input + ((size_t)iy * w->input_width + ix) * channels + 64 * block;
             uint8_t *out = (uint8_t *)output + ((size_t)oy * w->output_width + ox_begin) * channels + 64 * block;
             if (pairs) {
-                vnni_row(in, input_row, 64, 32, count / 2, block_data, &c, rq, out, 64, 1, is_signed, 0, 0);
+                vnni_row(in, input_row, 64, 32, count / 2, block_data, &rc, rq, out, 64, 1, is_signed, 0, 0);
                 if (count % 2) {  // the last pixel alone: its neighbour's bytes may lie past the input
                     const uint8_t *last = in + (size_t)(count - 1) * 32;
                     const __mmask64 low = 0xFFFFFFFFull;
@@ -682,19 +686,19 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
                     vnni_column(last, input_row, q0, is_signed, 1, low);
                     vnni_column(last + 32, input_row, q1, is_signed, 1, low);
                     vnni_column(last + 64, input_row, q2, is_signed, 1, low);
-                    vnni_output(q0, q1, q2, block_data, &c, rq, out + (size_t)(count - 1) * 32, is_signed, 1, low);
+                    vnni_output(q0, q1, q2, block_data, &rc, rq, out + (size_t)(count - 1) * 32, is_signed, 1, low);
                 }
             } else if (partial) {  // constant mask flags, so each call inlines its own loop
                 if (w->stride_width == 1)
-                    vnni_row(in, input_row, channels, channels, count, block_data, &c, rq, out, channels, 2, is_signed,
+                    vnni_row(in, input_row, channels, channels, count, block_data, &rc, rq, out, channels, 2, is_signed,
                              1, lanes);
                 else
-                    vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &c, rq, out, channels, 1,
+                    vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &rc, rq, out, channels, 1,
                              is_signed, 1, lanes);
             } else if (w->stride_width == 1) {
-                vnni_row(in, input_row, channels, channels, count, block_data, &c, rq, out, channels, 2, is_signed, 0, 0);
+                vnni_row(in, input_row, channels, channels, count, block_data, &rc, rq, out, channels, 2, is_signed, 0, 0);
             } else {
-                vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &c, rq, out, channels, 1,
+                vnni_row(in, input_row, 2 * (size_t)channels, channels, count, block_data, &rc, rq, out, channels, 1,
                          is_signed, 0, 0);
             }
         }
