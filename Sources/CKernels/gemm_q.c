@@ -268,18 +268,20 @@ static void block_portable_q(const gemm_q_args *g, int rows, int panel0, int pan
     }
 }
 
-/// Whether every accumulator of this layer provably satisfies |acc| < 2^30 and every channel has a right
-/// shift only, a non-negative significand and |requantized + output offset| far from int32 limits: then
-/// the VNNI kernel may requantize with one rounding add and saturating packs (requantize_q.h, narrow16).
-/// |u * s| <= 255 * 128 for each product, and the row term is at most k * 255 * |factor| (input_part).
+/// The most an accumulator can differ from its channel's column term: |u * s| <= 255 * 128 for each of the
+/// k products, and the row term is at most k * 255 * |factor|.
 static inline int64_t input_part(int k, int32_t row_sum_factor) {
     return (int64_t)k * (255 * 128 + 255 * (int64_t)llabs(row_sum_factor));
 }
 
+/// Whether every accumulator of this layer provably satisfies |acc| < 2^30 and every channel has a right
+/// shift only, a non-negative significand and |requantized + output offset| far from int32 limits: then
+/// the VNNI kernel may requantize with one rounding add and saturating packs (requantize_q.h, narrow16).
 static int narrow_epilogue_holds(const gemm_q_args *g) {
     if (!narrow_clamp_fits(g->rq)) return 0;
-    for (int c = 0; c < g->n; c++)  // |column term| + input part >= |acc|
-        if (!narrow_channel_fits(g->rq, c, llabs((int64_t)g->column_terms[c]) + input_part(g->k, g->row_sum_factor))) return 0;
+    const int64_t part = input_part(g->k, g->row_sum_factor);
+    for (int c = 0; c < g->n; c++)
+        if (!narrow_channel_fits(g->rq, c, llabs((int64_t)g->column_terms[c]) + part)) return 0;
     return 1;
 }
 
