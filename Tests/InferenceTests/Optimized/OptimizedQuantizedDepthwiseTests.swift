@@ -94,6 +94,26 @@ private func checkDepthwise<T: Quantized.Element>(_: T.Type, _ shape: DepthwiseC
     }
 }
 
+/// A 3x3 stride-1 VALID depthwise layer over an all-zero 8x6 input on every kernel path: its 24 output
+/// pixels are all interior, so with input offset 0 each is requantize(its channel's bias). Returns each
+/// path's pixels as rows of `channels` values; `rq` must point at live multipliers.
+private func zeroInputPixels(filter: [Int32], channels: Int, rq: ck_requant) -> [(path: KernelPath, pixels: [[Int32]])] {
+    let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
+    var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
+                           output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1, stride_width: 1,
+                           dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
+    var rq = rq
+    defer { KernelPath.restoreDefault() }
+    return kernelPaths.map { path in
+        path.activate()
+        var output = [UInt8](repeating: 0, count: 24 * channels)
+        ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
+        return (path, (0..<24).map { pixel in
+            output[(pixel * channels)..<((pixel + 1) * channels)].map { rq.is_signed != 0 ? Int32(Int8(bitPattern: $0)) : Int32($0) }
+        })
+    }
+}
+
 /// In the serialized suite of the other 8-bit kernel tests: every test switches the process-wide
 /// instruction set (ck_force_isa), so none may run alongside another.
 extension OptimizedQuantizedKernelTests {
@@ -155,26 +175,15 @@ extension OptimizedQuantizedKernelTests {
                 var filter = [Int32](repeating: 0, count: ck_depthwise_q_packed_count(9, Int32(channels)))
                 ck_depthwise_q_pack([UInt8](repeating: 0, count: 9 * channels), signed ? 1 : 0, 0, 0, accumulators, 9,
                                     Int32(channels), &filter)
-                // 8x6 VALID: 6x4 = 24 interior pixels, all of them.
-                let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
-                var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
-                                       output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
-                                       stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
-                defer { KernelPath.restoreDefault() }
-                for path in kernelPaths {
-                    path.activate()
-                    var output = [UInt8](repeating: 0, count: 24 * channels)
-                    significands.withUnsafeMutableBufferPointer { significand in
-                        shifts.withUnsafeMutableBufferPointer { shift in
-                            var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: low,
-                                                activation_max: high, significand: significand.baseAddress,
-                                                shift: shift.baseAddress, is_signed: signed ? 1 : 0)
-                            ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
-                        }
+                let results = significands.withUnsafeMutableBufferPointer { significand in
+                    shifts.withUnsafeMutableBufferPointer { shift in
+                        zeroInputPixels(filter: filter, channels: channels, rq: ck_requant(
+                            input_offset: 0, output_offset: outputOffset, activation_min: low, activation_max: high,
+                            significand: significand.baseAddress, shift: shift.baseAddress, is_signed: signed ? 1 : 0))
                     }
-                    for pixel in 0..<24 {
-                        let values = output[(pixel * channels)..<((pixel + 1) * channels)]
-                            .map { signed ? Int32(Int8(bitPattern: $0)) : Int32($0) }
+                }
+                for (path, pixels) in results {
+                    for (pixel, values) in pixels.enumerated() {
                         #expect(values == expected, "\(signed ? "int8" : "uint8") saturating \(saturating) on \(path) pixel \(pixel)")
                     }
                 }
@@ -212,29 +221,20 @@ extension OptimizedQuantizedKernelTests {
                     var filter = [Int32](repeating: 0, count: ck_depthwise_q_packed_count(9, Int32(channels)))
                     ck_depthwise_q_pack([UInt8](repeating: 0, count: 9 * channels), signed ? 1 : 0, 0, 0, accumulators, 9,
                                         Int32(channels), &filter)
-                    let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
-                    var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
-                                           output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
-                                           stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
                     var significand = significands + [Int32](repeating: 0, count: 16), shift = shifts + [Int32](repeating: 0, count: 16)
                     let context = "\(signed ? "int8" : "uint8") offset \(outputOffset) clamp \(name)"
-                    defer { KernelPath.restoreDefault() }
-                    for path in kernelPaths {
-                        path.activate()
-                        var output = [UInt8](repeating: 0, count: 24 * channels)
-                        significand.withUnsafeMutableBufferPointer { significand in
-                            shift.withUnsafeMutableBufferPointer { shift in
-                                var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: minimum,
-                                                    activation_max: high, significand: significand.baseAddress,
-                                                    shift: shift.baseAddress, is_signed: signed ? 1 : 0)
-                                #expect(ck_depthwise_q_mark_narrow(&filter, 9, Int32(channels), &rq) == 1,
-                                        "\(context) should take the narrow requantization")
-                                ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
-                            }
+                    let results = significand.withUnsafeMutableBufferPointer { significand in
+                        shift.withUnsafeMutableBufferPointer { shift in
+                            var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: minimum,
+                                                activation_max: high, significand: significand.baseAddress,
+                                                shift: shift.baseAddress, is_signed: signed ? 1 : 0)
+                            #expect(ck_depthwise_q_mark_narrow(&filter, 9, Int32(channels), &rq) == 1,
+                                    "\(context) should take the narrow requantization")
+                            return zeroInputPixels(filter: filter, channels: channels, rq: rq)
                         }
-                        for pixel in 0..<24 {
-                            let values = output[(pixel * channels)..<((pixel + 1) * channels)]
-                                .map { signed ? Int32(Int8(bitPattern: $0)) : Int32($0) }
+                    }
+                    for (path, pixels) in results {
+                        for (pixel, values) in pixels.enumerated() {
                             #expect(values == expected, "\(context) on \(path) pixel \(pixel)")
                         }
                     }
@@ -248,8 +248,8 @@ extension OptimizedQuantizedKernelTests {
     /// significand 2^30 the high product is floor((acc + 1) / 2), so at a right shift r the value is 0 while
     /// it stays below 2^(r - 1). Under relu (offset -128) the dead channels (bias near -2^30) and those whose
     /// bias + 2295 still maps to 0 fold, one step above does not; in a linear layer (offset 5) only the
-    /// boundary ones fold, and the dead biases keep the layer off the narrow requantization. Outputs are compared with the reference arithmetic
-    /// on the original multipliers.
+    /// boundary ones fold, and the dead biases keep the layer off the narrow requantization. Outputs are
+    /// compared with the reference arithmetic on the original multipliers.
     @Test func constantChannelsFoldInDepthwiseLayers() throws {
         var random = SeededRandom(state: 89)
         let channels = 64, margin = Int32(9 * 255)
@@ -278,27 +278,19 @@ extension OptimizedQuantizedKernelTests {
             ck_depthwise_q_pack([UInt8](repeating: 1, count: 9 * channels), 1, 0, 0, biases, 9, Int32(channels), &filter)
             var significand = significands + [Int32](repeating: 0, count: 16), shift = shifts + [Int32](repeating: 0, count: 16)
             var folded: Int32 = 0, narrow: Int32 = 0
-            var window = ck_window(input_height: 8, input_width: 6, channels: Int32(channels), output_height: 6,
-                                   output_width: 4, filter_height: 3, filter_width: 3, stride_height: 1,
-                                   stride_width: 1, dilation_height: 1, dilation_width: 1, pad_top: 0, pad_left: 0)
-            let input = [UInt8](repeating: 0, count: 8 * 6 * channels)
-            defer { KernelPath.restoreDefault() }
-            significand.withUnsafeMutableBufferPointer { significand in
+            let results = significand.withUnsafeMutableBufferPointer { significand in
                 shift.withUnsafeMutableBufferPointer { shift in
                     var rq = ck_requant(input_offset: 0, output_offset: outputOffset, activation_min: -128, activation_max: 127,
                                         significand: significand.baseAddress, shift: shift.baseAddress, is_signed: 1)
                     folded = ck_depthwise_q_fold_constant_channels(filter, 9, Int32(channels), &rq, significand.baseAddress,
                                                                    shift.baseAddress)
                     narrow = ck_depthwise_q_mark_narrow(&filter, 9, Int32(channels), &rq)
-                    for path in kernelPaths {
-                        path.activate()
-                        var output = [UInt8](repeating: 0, count: 24 * channels)
-                        ck_depthwise_q(input, &window, filter, &rq, &output, 0, 6)
-                        for pixel in 0..<24 {
-                            let values = output[(pixel * channels)..<((pixel + 1) * channels)].map { Int32(Int8(bitPattern: $0)) }
-                            #expect(values == expected, "\(relu ? "relu" : "linear") on \(path) pixel \(pixel)")
-                        }
-                    }
+                    return zeroInputPixels(filter: filter, channels: channels, rq: rq)
+                }
+            }
+            for (path, pixels) in results {
+                for (pixel, values) in pixels.enumerated() {
+                    #expect(values == expected, "\(relu ? "relu" : "linear") on \(path) pixel \(pixel)")
                 }
             }
             #expect(folded == (relu ? 32 : 16))
