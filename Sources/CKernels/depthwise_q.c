@@ -33,8 +33,20 @@ static inline size_t vnni_start(int taps, int channels) { return pairs_start(tap
 enum { VNNI_BLOCK_INTS = 3 * 4 * 16 + 4 * 16 };
 static inline size_t vnni_size(int taps, int channels) { return taps == 9 ? (size_t)vnni_blocks(channels) * VNNI_BLOCK_INTS : 0; }
 
+/// The channels past the last full 64-channel block when their count is a multiple of 16 (not the
+/// 32-channel pairs): 16, 32 or 48. With AVX-512 VBMI their interior pixels take 16-lane vectors in channel
+/// order (vnni_tail_interior) instead of the partial block, whose 64 lanes cost as much as a full one.
+static inline int vnni_tail_channels(int channels) { return channels != 32 && channels % 16 == 0 ? channels % 64 : 0; }
+/// Per tail vector of 16 channels: 3 columns of 16 lanes of filter bytes, then 16 starting accumulators.
+enum { VNNI_TAIL_VECTOR_INTS = 4 * 16 };
+static inline size_t vnni_tail_size(int taps, int channels) {
+    return taps == 9 ? (size_t)vnni_tail_channels(channels) / 16 * VNNI_TAIL_VECTOR_INTS : 0;
+}
+
 /// The narrow flag's index: the last int32 of the packed filter.
-static inline size_t narrow_flag(int taps, int channels) { return vnni_start(taps, channels) + 1 + vnni_size(taps, channels); }
+static inline size_t narrow_flag(int taps, int channels) {
+    return vnni_start(taps, channels) + 1 + vnni_size(taps, channels) + vnni_tail_size(taps, channels);
+}
 
 size_t ck_depthwise_q_packed_count(int taps, int channels) { return narrow_flag(taps, channels) + 1; }
 
@@ -84,6 +96,23 @@ static inline int unpacked_channel(int lane) {
     return 8 * (j / 4) + j % 4 + 4 * half;
 }
 
+/// Channel c's taps of rows 0, 1, 2 of filter column fx as the bytes of one int32 lane for vpdpbusd; the
+/// fourth byte (multiplying a repeated input row) is 0. Needs the 3x3 int32 rows of the packed filter.
+static inline int32_t vnni_filter_column(const int32_t *packed, int stride, int c, int fx) {
+    uint32_t bytes = 0;
+    for (int fy = 0; fy < 3; fy++) bytes |= (uint32_t)(uint8_t)packed[(size_t)(fy * 3 + fx) * stride + c] << (8 * fy);
+    return (int32_t)bytes;
+}
+
+/// Channel c's starting accumulator for interior pixels on the vpdpbusd path: the bias plus the input
+/// offset's share, with signed inputs flipped to x + 128 (so the offset less 128 times the taps' sum).
+static inline int32_t vnni_start_accumulator(const int32_t *packed, int stride, int c, int32_t input_offset, int is_signed) {
+    uint32_t filter_sum = 0;
+    for (int t = 0; t < 9; t++) filter_sum += (uint32_t)packed[(size_t)t * stride + c];
+    const uint32_t offset = (uint32_t)input_offset - (is_signed ? 128u : 0u);
+    return (int32_t)((uint32_t)packed[(size_t)9 * stride + c] + offset * filter_sum);
+}
+
 void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offset, int32_t input_offset,
                          const int32_t *bias, int taps, int channels, int32_t *packed) {
     int stride = padded_channels(channels);
@@ -128,21 +157,20 @@ void ck_depthwise_q_pack(const void *filter, int is_signed, int32_t filter_offse
     for (int block = 0; block < vnni_blocks(channels); block++, block_data += VNNI_BLOCK_INTS) {
         for (int fx = 0; fx < 3; fx++)
             for (int k = 0; k < 4; k++)
-                for (int lane = 0; lane < 16; lane++) {
-                    int c = vnni_channel(block, k, lane, channels);
-                    uint32_t bytes = 0;  // taps of rows 0, 1, 2 of column fx; the fourth byte multiplies by 0
-                    for (int fy = 0; fy < 3; fy++) bytes |= (uint32_t)(uint8_t)packed[(size_t)(fy * 3 + fx) * stride + c] << (8 * fy);
-                    block_data[(fx * 4 + k) * 16 + lane] = (int32_t)bytes;
-                }
+                for (int lane = 0; lane < 16; lane++)
+                    block_data[(fx * 4 + k) * 16 + lane] = vnni_filter_column(packed, stride, vnni_channel(block, k, lane, channels), fx);
         for (int k = 0; k < 4; k++)
-            for (int lane = 0; lane < 16; lane++) {
-                int c = vnni_channel(block, k, lane, channels);
-                uint32_t filter_sum = 0;
-                for (int t = 0; t < 9; t++) filter_sum += (uint32_t)packed[(size_t)t * stride + c];
-                uint32_t offset = (uint32_t)input_offset - (is_signed ? 128u : 0u);
-                block_data[12 * 16 + k * 16 + lane] = (int32_t)((uint32_t)packed[(size_t)taps * stride + c] + offset * filter_sum);
-            }
+            for (int lane = 0; lane < 16; lane++)
+                block_data[12 * 16 + k * 16 + lane] = vnni_start_accumulator(packed, stride, vnni_channel(block, k, lane, channels),
+                                                                             input_offset, is_signed);
     }
+    const int tail = vnni_tail_channels(channels);
+    for (int v = 0; v < tail / 16; v++, block_data += VNNI_TAIL_VECTOR_INTS)
+        for (int lane = 0; lane < 16; lane++) {
+            const int c = channels - tail + 16 * v + lane;
+            for (int fx = 0; fx < 3; fx++) block_data[16 * fx + lane] = vnni_filter_column(packed, stride, c, fx);
+            block_data[48 + lane] = vnni_start_accumulator(packed, stride, c, input_offset, is_signed);
+        }
 }
 
 /// Filter taps [begin, end) whose input coordinate origin + tap * dilation lies in [0, size).
@@ -622,6 +650,163 @@ static inline void vnni_row(const uint8_t *in, size_t input_row, size_t step, si
     }
 }
 
+// The tail (vnni_tail_channels): 16-lane vectors in channel order. One vpermt2b per vector gathers the
+// three input rows' bytes of its channels into the vpdpbusd layout; chunks of two vectors share the loads.
+#define CK_AVX512_VNNI_VBMI_Q CK_AVX512_VNNI_Q ",avx512vbmi"
+
+/// A chunk's constants: up to two vectors' filter columns, starting accumulators, byte picks and
+/// requantization constants (narrow16 or requantize16, both in channel order).
+typedef struct {
+    __m512i filter[3][2], start[2], pick[2];
+    narrow16_channels narrow[2];
+    requant16_channels wide[2];
+} vnni_tail;
+
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q), always_inline))
+static inline vnni_tail vnni_tail_prepare(const int32_t *tail_data, const ck_requant *rq, int first, const int vectors,
+                                          const int narrow) {
+    vnni_tail t;
+    for (int v = 0; v < vectors; v++) {
+        for (int fx = 0; fx < 3; fx++) t.filter[fx][v] = _mm512_loadu_si512(tail_data + v * VNNI_TAIL_VECTOR_INTS + 16 * fx);
+        t.start[v] = _mm512_loadu_si512(tail_data + v * VNNI_TAIL_VECTOR_INTS + 48);
+        // Lane i's bytes: rows 0 and 1 of channel 16 v + i (bytes 16 v + i and 32 + 16 v + i of the first
+        // source), row 2 twice (64 + 16 v + i: the second source).
+        const __m512i channel = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                 _mm512_set1_epi32(16 * v));
+        t.pick[v] = _mm512_add_epi32(_mm512_mullo_epi32(channel, _mm512_set1_epi32(0x01010101)), _mm512_set1_epi32(0x40402000));
+        if (narrow) t.narrow[v] = narrow16_prepare(rq, first + 16 * v);
+        else t.wide[v] = requant16_prepare(rq, first + 16 * v);
+    }
+    return t;
+}
+
+/// The interleaved vectors of one input column: 16 bytes per vector of each of the three input rows.
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q), always_inline))
+static inline void vnni_tail_column(const uint8_t *p, size_t input_row, const vnni_tail *t, const int vectors, __m512i q[2],
+                                    const int is_signed) {
+    const __mmask32 bytes = vectors == 2 ? 0xFFFFFFFFu : 0xFFFFu;  // never past the chunk's channels
+    __m512i rows01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_maskz_loadu_epi8(bytes, p)),
+                                        _mm256_maskz_loadu_epi8(bytes, p + input_row), 1);
+    __m512i rows22 = _mm512_broadcast_i64x4(_mm256_maskz_loadu_epi8(bytes, p + 2 * input_row));
+    if (is_signed) {  // x + 128 as an unsigned byte
+        rows01 = _mm512_xor_si512(rows01, _mm512_set1_epi8((char)0x80));
+        rows22 = _mm512_xor_si512(rows22, _mm512_set1_epi8((char)0x80));
+    }
+    for (int v = 0; v < vectors; v++) q[v] = _mm512_permutex2var_epi8(rows01, t->pick[v], rows22);
+}
+
+/// One output pixel of the chunk from its three columns: accumulate, requantize, clamp, store.
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q), always_inline))
+static inline void vnni_tail_output(const __m512i *q0, const __m512i *q1, const __m512i *q2, const vnni_tail *t,
+                                    const int vectors, const ck_requant *rq, uint8_t *out, const int is_signed,
+                                    const int narrow, const int ties_clamped) {
+    __m512i value[2];
+    for (int v = 0; v < vectors; v++) {
+        __m512i acc = _mm512_dpbusd_epi32(t->start[v], q0[v], t->filter[0][v]);
+        acc = _mm512_dpbusd_epi32(acc, q1[v], t->filter[1][v]);
+        acc = _mm512_dpbusd_epi32(acc, q2[v], t->filter[2][v]);
+        value[v] = narrow ? narrow16(acc, &t->narrow[v], ties_clamped) : requantize16(acc, &t->wide[v], rq);
+    }
+    if (vectors == 1) value[1] = value[0];
+    // Per 128-bit lane L the packs leave dwords (vector 0's channels 4L...4L+3, vector 1's, again both).
+    const __m512i words = _mm512_packs_epi32(value[0], value[1]);
+    const __m512i packed = is_signed ? _mm512_packs_epi16(words, words) : _mm512_packus_epi16(words, words);
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m256i bytes = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, packed));
+    if (is_signed) {
+        bytes = _mm256_max_epi8(bytes, _mm256_set1_epi8((char)rq->activation_min));
+        bytes = _mm256_min_epi8(bytes, _mm256_set1_epi8((char)rq->activation_max));
+    } else {
+        bytes = _mm256_max_epu8(bytes, _mm256_set1_epi8((char)rq->activation_min));
+        bytes = _mm256_min_epu8(bytes, _mm256_set1_epi8((char)rq->activation_max));
+    }
+    if (vectors == 2) _mm256_storeu_si256((__m256i *)out, bytes);
+    else _mm_storeu_si128((__m128i *)out, _mm256_castsi256_si128(bytes));
+}
+
+/// `count` interior pixels along a row, as vnni_row.
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q), always_inline))
+static inline void vnni_tail_row(const uint8_t *in, size_t input_row, size_t step, size_t column, int count,
+                                 const vnni_tail *t, const int vectors, const ck_requant *rq, uint8_t *out,
+                                 size_t out_step, const int share, const int is_signed, const int narrow,
+                                 const int ties_clamped) {
+    __m512i q0[2], q1[2], q2[2];
+    vnni_tail_column(in, input_row, t, vectors, q0, is_signed);
+    if (share == 2) vnni_tail_column(in + column, input_row, t, vectors, q1, is_signed);
+    for (int n = 0; n < count; n++) {
+        const uint8_t *window = in + (size_t)n * step;
+        if (share != 2) vnni_tail_column(window + column, input_row, t, vectors, q1, is_signed);
+        vnni_tail_column(window + 2 * column, input_row, t, vectors, q2, is_signed);
+        vnni_tail_output(q0, q1, q2, t, vectors, rq, out + (size_t)n * out_step, is_signed, narrow, ties_clamped);
+        for (int v = 0; v < vectors; v++) {
+            if (share == 2) {
+                q0[v] = q1[v];
+                q1[v] = q2[v];
+            } else {
+                q0[v] = q2[v];
+            }
+        }
+    }
+}
+
+/// Interior pixels of rows [row_begin, row_end), tail channels [first, first + 16 vectors).
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q), always_inline))
+static inline void vnni_tail_chunk(const void *input, const ck_window *w, const int32_t *tail_data, const ck_requant *rq,
+                                   void *output, int row_begin, int row_end, int first, const int vectors,
+                                   const int is_signed, const int narrow, const int ties_clamped) {
+    const vnni_tail t = vnni_tail_prepare(tail_data, rq, first, vectors, narrow);
+    const int channels = w->channels;
+    const size_t input_row = (size_t)w->input_width * channels;
+    int ox_begin, ox_end;
+    interior_columns(w, &ox_begin, &ox_end);
+    if (ox_end <= ox_begin) return;
+    const int ix = ox_begin * w->stride_width - w->pad_left, count = ox_end - ox_begin;
+    for (int oy = row_begin; oy < row_end; oy++) {
+        const int iy = oy * w->stride_height - w->pad_top;
+        if (iy < 0 || iy + 2 >= w->input_height) continue;
+        const uint8_t *in = (const uint8_t *)input + ((size_t)iy * w->input_width + ix) * channels + first;
+        uint8_t *out = (uint8_t *)output + ((size_t)oy * w->output_width + ox_begin) * channels + first;
+        if (w->stride_width == 1)
+            vnni_tail_row(in, input_row, channels, channels, count, &t, vectors, rq, out, channels, 2, is_signed, narrow,
+                          ties_clamped);
+        else
+            vnni_tail_row(in, input_row, 2 * (size_t)channels, channels, count, &t, vectors, rq, out, channels, 1,
+                          is_signed, narrow, ties_clamped);
+    }
+}
+
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q), always_inline))
+static inline void vnni_tail_chunks(const void *input, const ck_window *w, const int32_t *tail_data,
+                                    const ck_requant *rq, void *output, int row_begin, int row_end,
+                                    const int is_signed, const int narrow, const int ties_clamped) {
+    const int tail = vnni_tail_channels(w->channels);
+    for (int v = 0; v < tail / 16; v += 2) {
+        const int first = w->channels - tail + 16 * v;
+        const int32_t *data = tail_data + (size_t)v * VNNI_TAIL_VECTOR_INTS;
+        if (tail / 16 - v >= 2)
+            vnni_tail_chunk(input, w, data, rq, output, row_begin, row_end, first, 2, is_signed, narrow, ties_clamped);
+        else
+            vnni_tail_chunk(input, w, data, rq, output, row_begin, row_end, first, 1, is_signed, narrow, ties_clamped);
+    }
+}
+
+/// The tail channels' interior pixels (the caller checked the VNNI path's other conditions).
+__attribute__((target(CK_AVX512_VNNI_VBMI_Q)))
+static void vnni_tail_interior(const void *input, const ck_window *window, const int32_t *tail_data,
+                               const ck_requant *requant, void *output, int row_begin, int row_end, int narrow,
+                               int ties_clamped) {
+    const ck_window w = *window;  // copies that no byte store can change (depthwise_q_avx512)
+    const ck_requant rq = *requant;
+    if (rq.is_signed)
+        ties_clamped ? vnni_tail_chunks(input, &w, tail_data, &rq, output, row_begin, row_end, 1, 1, 1)
+        : narrow     ? vnni_tail_chunks(input, &w, tail_data, &rq, output, row_begin, row_end, 1, 1, 0)
+                     : vnni_tail_chunks(input, &w, tail_data, &rq, output, row_begin, row_end, 1, 0, 0);
+    else
+        ties_clamped ? vnni_tail_chunks(input, &w, tail_data, &rq, output, row_begin, row_end, 0, 1, 1)
+        : narrow     ? vnni_tail_chunks(input, &w, tail_data, &rq, output, row_begin, row_end, 0, 1, 0)
+                     : vnni_tail_chunks(input, &w, tail_data, &rq, output, row_begin, row_end, 0, 0, 0);
+}
+
 /// Interior pixels of the rows, channels [0, returned count), through vpdpbusd; returns 0 when this path
 /// does not apply (then the caller computes everything).
 __attribute__((target(CK_AVX512_VNNI_Q), always_inline))
@@ -651,6 +836,10 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
     const size_t input_row = (size_t)w->input_width * channels;
     const int32_t *block_data = filter + vnni_start(taps, channels) + 1;
     const int blocks = vnni_blocks(channels);
+    const int tail_interior = vnni_tail_channels(channels) && __builtin_cpu_supports("avx512vbmi");
+    if (tail_interior)
+        vnni_tail_interior(input, w, block_data + (size_t)blocks * VNNI_BLOCK_INTS, rq, output, row_begin, row_end, narrow,
+                           ties_clamped);
     for (int block = 0; block < blocks; block++, block_data += VNNI_BLOCK_INTS) {
         vnni_requant c;
         vnni_requant_prepare(rq, block, channels, narrow, &c);
@@ -688,6 +877,8 @@ static inline int depthwise_q_vnni_rows(const void *input, const ck_window *w, c
                     vnni_column(last + 64, input_row, q2, is_signed, 1, low);
                     vnni_output(q0, q1, q2, block_data, &rc, rq, out + (size_t)(count - 1) * 32, is_signed, 1, low);
                 }
+            } else if (partial && tail_interior) {
+                continue;  // vnni_tail_interior below
             } else if (partial) {  // constant mask flags, so each call inlines its own loop
                 if (w->stride_width == 1)
                     vnni_row(in, input_row, channels, channels, count, block_data, &rc, rq, out, channels, 2, is_signed,

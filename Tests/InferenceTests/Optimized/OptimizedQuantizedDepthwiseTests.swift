@@ -117,7 +117,8 @@ private func zeroInputPixels(filter: [Int32], channels: Int, rq: ck_requant) -> 
 /// In the serialized suite of the other 8-bit kernel tests: every test switches the process-wide
 /// instruction set (ck_force_isa), so none may run alongside another.
 extension OptimizedQuantizedKernelTests {
-    /// 64-channel blocks (a partial last one of 16, 32 or 48 channels under a mask), and the 32-channel
+    /// 64-channel blocks (past the last full one, 16, 32 or 48 channels: 16-lane vectors inside the image,
+    /// a partial block under a mask at its border, or everywhere without VBMI), and the 32-channel
     /// pixel pairs with an odd count of interior pixels per row, at stride 1 and 2, SAME and VALID.
     @Test func vnniDepthwiseEqualsReferenceExactly() throws {
         var random = SeededRandom(state: 71)
@@ -150,10 +151,11 @@ extension OptimizedQuantizedKernelTests {
     /// leaves every interior accumulator equal to its bias, so each output is requantize(bias) of its
     /// channel, compared with Quantized.multiplyByQuantizedMultiplier for exact ties of both roundings,
     /// the largest shifts, wrapping left shifts and negative significands. The first channel's significand
-    /// INT32_MIN (the reference saturates) must send the layer down the other path, still exact.
-    @Test func vnniRequantizationEqualsReferenceArithmetic() throws {
+    /// INT32_MIN (the reference saturates) must send the layer down the other path, still exact. With 112
+    /// channels the same cases also go through the tail past the 64-channel block (requantize16 there).
+    @Test(arguments: [64, 112])
+    func vnniRequantizationEqualsReferenceArithmetic(channels: Int) throws {
         var random = SeededRandom(state: 79)
-        let channels = 64
         for saturating in [false, true] {
             var accumulators = (0..<channels).map { _ in Int32(truncatingIfNeeded: random.next()) }
             var significands = (0..<channels).map { _ in Int32(truncatingIfNeeded: random.next()) | 1 }
@@ -164,7 +166,11 @@ extension OptimizedQuantizedKernelTests {
                 (.max, .max, -31), (.min, -(1 << 30), 0), (.max, .max, 0), (.min, .max, 0), (-1, .max, 0),
                 (-1, .max, -3), (12, 1 << 30, -2), (-12, 1 << 30, -2), (-10, 1 << 30, -2),
             ]
-            for (i, tie) in ties.enumerated() { (accumulators[i + 1], significands[i + 1], shifts[i + 1]) = tie }
+            for (i, tie) in ties.enumerated() {
+                (accumulators[i + 1], significands[i + 1], shifts[i + 1]) = tie
+                // and in the channels past the 64-channel block (the tail's 16-lane vectors)
+                if channels > 64 { (accumulators[64 + i], significands[64 + i], shifts[64 + i]) = tie }
+            }
             if saturating { (accumulators[0], significands[0], shifts[0]) = (.min, .min, 0) }
             for signed in [true, false] {
                 let outputOffset: Int32 = signed ? 3 : 130
@@ -196,16 +202,18 @@ extension OptimizedQuantizedKernelTests {
     /// both roundings on both signs, right shifts 0...20, under four clamps: the type's range and one
     /// starting one below the output offset (negative ties survive: they must round away from zero), relu
     /// (the clamp starts at the offset: the kernel skips the negative-tie correction) and one above it.
-    @Test func vnniNarrowRequantizationRoundsTiesLikeReference() throws {
+    @Test(arguments: [64, 112])
+    func vnniNarrowRequantizationRoundsTiesLikeReference(channels: Int) throws {
         var random = SeededRandom(state: 83)
-        let channels = 64
         let shifts = (0..<channels).map { _ in Int32(-random.int(0...20)) }
         let significands = (0..<channels).map { c in c % 3 == 2 ? Int32(random.int(1 << 30...Int(Int32.max))) : Int32(1 << 30) }
         // Significand 2^30 makes the doubling high product floor((acc + 1) / 2): acc = 2t and 2t - 1 give t,
         // an odd multiple of 2^(r - 1) for the rounding right shift by r.
-        // The first eight channels tie at -1.5...1.5, where a clamp one below the offset tells the roundings apart.
+        // The first eight channels of the block and of the tail past it (112 = 64 + 32 + 16 channels: the
+        // tail's two-vector and one-vector chunks) tie at -1.5...1.5, where a clamp one below the offset
+        // tells the roundings apart.
         let accumulators = shifts.enumerated().map { c, shift -> Int32 in
-            let r = Int(-shift), m = c < 8 ? random.int(-2...1) : random.int(-40...40)
+            let r = Int(-shift), m = c % 64 < 8 ? random.int(-2...1) : random.int(-40...40)
             let tie = r == 0 ? m : (2 * m + 1) << (r - 1)
             return Int32(2 * tie - random.int(0...1) + (random.int(0...3) == 0 ? random.int(-2...2) : 0))
         }
