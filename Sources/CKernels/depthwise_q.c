@@ -621,6 +621,21 @@ static inline void vnni_border_pixel(const uint8_t *input, const ck_window *w, i
                 is_signed, masked, lanes);
 }
 
+/// Moves a row loop's three interleaved columns (`vectors` vectors each) on by one output pixel: at stride 1
+/// (`share` 2) columns 1 and 2 become 0 and 1, at stride 2 column 2 becomes 0.
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void slide_columns(__m512i *q0, __m512i *q1, const __m512i *q2, const int vectors, const int share) {
+#pragma clang loop unroll(full)
+    for (int v = 0; v < vectors; v++) {
+        if (share == 2) {
+            q0[v] = q1[v];
+            q1[v] = q2[v];
+        } else {
+            q0[v] = q2[v];
+        }
+    }
+}
+
 /// `count` output blocks along a row: block n's window starts at in + n * step, its columns `column`
 /// bytes apart; it is written to out + n * out_step. `share`: how many columns a block shares with the
 /// next (2 when step == column, 1 when step == 2 * column). `masked`: only the bytes in `lanes` (a
@@ -638,15 +653,7 @@ static inline void vnni_row(const uint8_t *in, size_t input_row, size_t step, si
         if (share != 2) vnni_column(window + column, input_row, q1, is_signed, masked, lanes);
         vnni_column(window + 2 * column, input_row, q2, is_signed, masked, lanes);
         vnni_output(q0, q1, q2, block_data, c, rq, out + (size_t)n * out_step, is_signed, masked, lanes);
-#pragma clang loop unroll(full)
-        for (int k = 0; k < 4; k++) {
-            if (share == 2) {
-                q0[k] = q1[k];
-                q1[k] = q2[k];
-            } else {
-                q0[k] = q2[k];
-            }
-        }
+        slide_columns(q0, q1, q2, 4, share);
     }
 }
 
@@ -738,14 +745,7 @@ static inline void vnni_tail_row(const uint8_t *in, size_t input_row, size_t ste
         if (share != 2) vnni_tail_column(window + column, input_row, t, vectors, q1, is_signed);
         vnni_tail_column(window + 2 * column, input_row, t, vectors, q2, is_signed);
         vnni_tail_output(q0, q1, q2, t, vectors, rq, out + (size_t)n * out_step, is_signed, narrow, ties_clamped);
-        for (int v = 0; v < vectors; v++) {
-            if (share == 2) {
-                q0[v] = q1[v];
-                q1[v] = q2[v];
-            } else {
-                q0[v] = q2[v];
-            }
-        }
+        slide_columns(q0, q1, q2, vectors, share);
     }
 }
 
