@@ -410,7 +410,9 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
     requant16_channels channels1 = requant16_prepare(g->rq, width == 2 ? first + CK_PANEL_WIDTH : first);
     if (right_shift_only(&channels0) && (width == 1 || right_shift_only(&channels1))) {
         const __m512i odd0 = _mm512_srli_epi64(channels0.significand, 32), odd1 = _mm512_srli_epi64(channels1.significand, 32);
-        for (int r = 0; r < rows; r++) {
+#pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++) {
+            if (r >= rows) continue;
             void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
             store16(requantize16_right_only(acc0[r], odd0, &channels0, g->rq), out, first,
                     cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
@@ -420,7 +422,9 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
         }
         return;
     }
-    for (int r = 0; r < rows; r++) {
+#pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) {
+        if (r >= rows) continue;
         void *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc;
         requantize_store16(acc0[r], &channels0, g->rq, out, first, cols < CK_PANEL_WIDTH ? cols : CK_PANEL_WIDTH);
         if (width == 2)
