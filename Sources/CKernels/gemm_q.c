@@ -362,12 +362,51 @@ static inline void narrow_epilogue(const gemm_q_args *g, const __m512i *acc0, co
     }
 }
 
+/// The narrow epilogue of a tile whose second panel holds 8 channels or fewer (a 24-channel layer's, or the
+/// last pair of any n = 16 m + 1...8): two rows' second-panel accumulators (8 lanes each, `vpdpbusd` on
+/// 256 bits) share one vector, so two rows take three requantizations, not four. `paired` holds that
+/// panel's constants for lanes 0-7 and again for 8-15.
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline void narrow_epilogue_half(const gemm_q_args *g, const __m512i *acc0, const __m512i *acc1, int row,
+                                        int rows, int first, const int mr, const narrow16_channels *narrow0,
+                                        const narrow16_channels *paired, const int ties_clamped) {
+    const narrow16_channels c0 = *narrow0, c1 = *paired;
+    const int cols = g->n - first;  // 17...24
+    const __mmask32 lanes = (__mmask32)((1u << cols) - 1);
+    // After the packs, dword j of 128-bit lane L holds for j = 0 row r's channels 4L...4L+3, for j = 1 row
+    // r + 1's, for j = 2 channels 16 + 4(L % 2)... of row r (L < 2) or r + 1 (L >= 2).
+    const __m512i first_row = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i second_row = _mm512_setr_epi32(1, 5, 9, 13, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const ck_requant *rq = g->rq;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r += 2) {
+        if (r >= rows) continue;
+        const __m512i v0 = narrow16(acc0[r], &c0, ties_clamped), v1 = narrow16(acc0[r + 1], &c0, ties_clamped);
+        const __m512i v2 = narrow16(_mm512_inserti64x4(acc1[r], _mm512_castsi512_si256(acc1[r + 1]), 1), &c1, ties_clamped);
+        const __m512i words01 = _mm512_packs_epi32(v0, v1), words22 = _mm512_packs_epi32(v2, v2);
+        __m512i bytes;
+        if (rq->is_signed) {
+            bytes = _mm512_packs_epi16(words01, words22);
+            bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8((char)rq->activation_min));
+            bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+        } else {
+            bytes = _mm512_packus_epi16(words01, words22);
+            bytes = _mm512_max_epu8(bytes, _mm512_set1_epi8((char)rq->activation_min));
+            bytes = _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+        }
+        char *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc + first;
+        _mm256_mask_storeu_epi8(out, lanes, _mm512_castsi512_si256(_mm512_permutexvar_epi32(first_row, bytes)));
+        if (r + 1 < rows)
+            _mm256_mask_storeu_epi8(out + g->ldc, lanes, _mm512_castsi512_si256(_mm512_permutexvar_epi32(second_row, bytes)));
+    }
+}
+
 /// One register tile: `mr` rows (`rows` of them real) times `width` (1 or 2) 16-channel panels from panel
 /// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
 /// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
 __attribute__((target(CK_AVX512_Q ",avx512vnni"), always_inline))
 static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr,
-                               const narrow16_channels *narrow0, const narrow16_channels *narrow1) {
+                               const int half, const narrow16_channels *narrow0, const narrow16_channels *narrow1) {
     const int quads = ck_gemm_q_depth(g->k) / 4;
     const size_t stride = panel_bytes(g->k);
     const uint8_t *ap[MR_VNNI_MAX];
@@ -391,15 +430,27 @@ static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, c
         }
     }
     for (int q = 0; q < quads; q++) {
-        __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64), v1 = width == 2 ? _mm512_loadu_si512(w1 + (size_t)q * 64) : v0;
+        __m512i v0 = _mm512_loadu_si512(w0 + (size_t)q * 64),
+                v1 = width == 2 && !half ? _mm512_loadu_si512(w1 + (size_t)q * 64) : v0;
+        // A second panel of <= 8 channels: its lanes 0-7 only, at half the cost on 256-bit units.
+        const __m256i v1_low = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)q * 64));
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
             int32_t quad;
             memcpy(&quad, ap[r] + 4 * q, sizeof quad);
             __m512i x = _mm512_set1_epi32(quad);
             acc0[r] = _mm512_dpbusd_epi32(acc0[r], x, v0);
-            if (width == 2) acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, v1);
+            if (width == 2 && half)
+                acc1[r] = _mm512_castsi256_si512(
+                    _mm256_dpbusd_epi32(_mm512_castsi512_si256(acc1[r]), _mm512_castsi512_si256(x), v1_low));
+            else if (width == 2)
+                acc1[r] = _mm512_dpbusd_epi32(acc1[r], x, v1);
         }
+    }
+    if (g->narrow && half) {
+        if (g->ties_clamped) narrow_epilogue_half(g, acc0, acc1, row, rows, first, mr, narrow0, narrow1, 1);
+        else narrow_epilogue_half(g, acc0, acc1, row, rows, first, mr, narrow0, narrow1, 0);
+        return;
     }
     if (g->narrow) {
         if (g->ties_clamped) narrow_epilogue(g, acc0, acc1, row, rows, first, width, mr, narrow0, narrow1, 1);
@@ -438,16 +489,28 @@ static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1)
     for (int p = panel0; p < panel1; p += 2) {
         // The narrow epilogue's per-channel constants, once per panel pair rather than once per tile.
         narrow16_channels narrow[2];
+        // The pair's second panel holds 8 channels or fewer (24 = 16 + 8: person's and ST's projections).
+        const int half = p + 1 < panel1 && g->n - (p + 1) * CK_PANEL_WIDTH <= 8;
         if (g->narrow) {
             narrow[0] = narrow16_prepare(g->rq, p * CK_PANEL_WIDTH);
-            narrow[1] = narrow16_prepare(g->rq, p + 1 < panel1 ? (p + 1) * CK_PANEL_WIDTH : p * CK_PANEL_WIDTH);
+            if (half) {  // its 8 channels' constants in lanes 0-7 and again in 8-15 (narrow_epilogue_half)
+                const int second = (p + 1) * CK_PANEL_WIDTH;
+                narrow[1] = narrow16_lanes(_mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->rq->significand + second))),
+                                           _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->rq->shift + second))),
+                                           g->rq);
+            } else {
+                narrow[1] = narrow16_prepare(g->rq, p + 1 < panel1 ? (p + 1) * CK_PANEL_WIDTH : p * CK_PANEL_WIDTH);
+            }
         }
-        if (p + 1 < panel1) {
+        if (half) {
             for (int row = 0; row < rows; row += MR_VNNI)
-                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI, &narrow[0], &narrow[1]);
+                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI, 1, &narrow[0], &narrow[1]);
+        } else if (p + 1 < panel1) {
+            for (int row = 0; row < rows; row += MR_VNNI)
+                tile_vnni_q(g, row, rows - row < MR_VNNI ? rows - row : MR_VNNI, p, 2, MR_VNNI, 0, &narrow[0], &narrow[1]);
         } else {
             for (int row = 0; row < rows; row += MR_VNNI_MAX)
-                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX, &narrow[0],
+                tile_vnni_q(g, row, rows - row < MR_VNNI_MAX ? rows - row : MR_VNNI_MAX, p, 1, MR_VNNI_MAX, 0, &narrow[0],
                             &narrow[1]);
         }
     }
