@@ -581,17 +581,8 @@ static inline void vnni_output(const __m512i *q0, const __m512i *q1, const __m51
         value[k] = c->narrow ? narrow16(acc, &c->narrow_lanes[k], c->ties_clamped)
                              : _mm512_add_epi32(vnni_requantize(acc, c, k), _mm512_set1_epi32(rq->output_offset));
     }
-    const __m512i words01 = _mm512_packs_epi32(value[0], value[1]), words23 = _mm512_packs_epi32(value[2], value[3]);
-    __m512i bytes;
-    if (is_signed) {
-        bytes = _mm512_packs_epi16(words01, words23);
-        bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8((char)rq->activation_min));
-        bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
-    } else {
-        bytes = _mm512_packus_epi16(words01, words23);
-        bytes = _mm512_max_epu8(bytes, _mm512_set1_epi8((char)rq->activation_min));
-        bytes = _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
-    }
+    const __m512i bytes = pack_words_clamped(_mm512_packs_epi32(value[0], value[1]),
+                                             _mm512_packs_epi32(value[2], value[3]), rq, is_signed);
     if (masked) _mm512_mask_storeu_epi8(out, lanes, bytes);
     else _mm512_storeu_si512(out, bytes);
 }
@@ -717,16 +708,8 @@ static inline void vnni_tail_output(const __m512i *q0, const __m512i *q1, const 
     if (vectors == 1) value[1] = value[0];
     // Per 128-bit lane L the packs leave dwords (vector 0's channels 4L...4L+3, vector 1's, again both).
     const __m512i words = _mm512_packs_epi32(value[0], value[1]);
-    const __m512i packed = is_signed ? _mm512_packs_epi16(words, words) : _mm512_packus_epi16(words, words);
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
-    __m256i bytes = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, packed));
-    if (is_signed) {
-        bytes = _mm256_max_epi8(bytes, _mm256_set1_epi8((char)rq->activation_min));
-        bytes = _mm256_min_epi8(bytes, _mm256_set1_epi8((char)rq->activation_max));
-    } else {
-        bytes = _mm256_max_epu8(bytes, _mm256_set1_epi8((char)rq->activation_min));
-        bytes = _mm256_min_epu8(bytes, _mm256_set1_epi8((char)rq->activation_max));
-    }
+    const __m256i bytes = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, pack_words_clamped(words, words, rq, is_signed)));
     if (vectors == 2) _mm256_storeu_si256((__m256i *)out, bytes);
     else _mm_storeu_si128((__m128i *)out, _mm256_castsi256_si128(bytes));
 }

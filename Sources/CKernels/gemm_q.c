@@ -383,17 +383,7 @@ static inline void narrow_epilogue_half(const gemm_q_args *g, const __m512i *acc
         if (r >= rows) continue;
         const __m512i v0 = narrow16(acc0[r], &c0, ties_clamped), v1 = narrow16(acc0[r + 1], &c0, ties_clamped);
         const __m512i v2 = narrow16(_mm512_inserti64x4(acc1[r], _mm512_castsi512_si256(acc1[r + 1]), 1), &c1, ties_clamped);
-        const __m512i words01 = _mm512_packs_epi32(v0, v1), words22 = _mm512_packs_epi32(v2, v2);
-        __m512i bytes;
-        if (rq->is_signed) {
-            bytes = _mm512_packs_epi16(words01, words22);
-            bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8((char)rq->activation_min));
-            bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
-        } else {
-            bytes = _mm512_packus_epi16(words01, words22);
-            bytes = _mm512_max_epu8(bytes, _mm512_set1_epi8((char)rq->activation_min));
-            bytes = _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
-        }
+        const __m512i bytes = pack_words_clamped(_mm512_packs_epi32(v0, v1), _mm512_packs_epi32(v2, v2), rq, rq->is_signed);
         char *out = (char *)g->out + (ptrdiff_t)(row + r) * g->ldc + first;
         _mm256_mask_storeu_epi8(out, lanes, _mm512_castsi512_si256(_mm512_permutexvar_epi32(first_row, bytes)));
         if (r + 1 < rows)

@@ -199,22 +199,27 @@ static inline __m512i narrow16(__m512i acc, const narrow16_channels *c, const in
     return _mm512_srav_epi32(high, c->right);
 }
 
-/// Four vectors of narrow16 values to 64 clamped bytes, vector j in bytes 16j...16j+15. The saturating
-/// packs (int32 -> int16 -> 8-bit) only cut values that the activation clamp (inside the type's range)
-/// would cut anyway, so the result equals clamping first.
+/// Two vectors of int16 words to bytes (per 128-bit lane: a's eight, then b's), saturating to the element
+/// type and clamped to the activation range (`is_signed`: rq->is_signed, a constant where the caller has
+/// one). The saturating packs only cut values the activation clamp (inside the type's range) would cut
+/// anyway, so the result equals clamping first.
+__attribute__((target(CK_AVX512_Q), always_inline))
+static inline __m512i pack_words_clamped(__m512i a, __m512i b, const ck_requant *rq, const int is_signed) {
+    if (is_signed) {
+        const __m512i bytes = _mm512_max_epi8(_mm512_packs_epi16(a, b), _mm512_set1_epi8((char)rq->activation_min));
+        return _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+    }
+    const __m512i bytes = _mm512_max_epu8(_mm512_packus_epi16(a, b), _mm512_set1_epi8((char)rq->activation_min));
+    return _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+}
+
+/// Four vectors of narrow16 values to 64 clamped bytes, vector j in bytes 16j...16j+15.
 __attribute__((target(CK_AVX512_Q)))
 static inline __m512i pack64_clamped(const __m512i v[4], const ck_requant *rq) {
     const __m512i low = _mm512_packs_epi32(v[0], v[1]), high = _mm512_packs_epi32(v[2], v[3]);
     // The packs interleave by 128-bit lane: vector j's lane L lands in dword 4L + j; transpose back.
     const __m512i transpose = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    if (rq->is_signed) {
-        __m512i bytes = _mm512_permutexvar_epi32(transpose, _mm512_packs_epi16(low, high));
-        bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8((char)rq->activation_min));
-        return _mm512_min_epi8(bytes, _mm512_set1_epi8((char)rq->activation_max));
-    }
-    __m512i bytes = _mm512_permutexvar_epi32(transpose, _mm512_packus_epi16(low, high));
-    bytes = _mm512_max_epu8(bytes, _mm512_set1_epi8((char)rq->activation_min));
-    return _mm512_min_epu8(bytes, _mm512_set1_epi8((char)rq->activation_max));
+    return _mm512_permutexvar_epi32(transpose, pack_words_clamped(low, high, rq, rq->is_signed));
 }
 
 /// 8-lane AVX2 versions.
