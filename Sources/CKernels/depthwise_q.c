@@ -25,6 +25,7 @@ static inline size_t pairs_size(int taps, int channels) { return (size_t)pair_co
 /// of two neighbouring pixels when there are exactly 32 channels. With a multiple of 16 channels the
 /// last block may be partial (96 = 64 + 32, 144 = 2 x 64 + 16: the largest layers of MobileNetV2),
 /// loaded and stored under a mask; its lanes past the channels compute on zeros and are never stored.
+/// With VBMI that block serves only the border pixels: inside the image its channels take the tail path.
 static inline int vnni_blocks(int channels) {
     return channels == 32 ? 1 : channels % 16 == 0 ? (channels + 63) / 64 : channels / 64;
 }

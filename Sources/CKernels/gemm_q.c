@@ -393,7 +393,8 @@ static inline void narrow_epilogue_half(const gemm_q_args *g, const __m512i *acc
 
 /// One register tile: `mr` rows (`rows` of them real) times `width` (1 or 2) 16-channel panels from panel
 /// p. Inlined with constant mr and width so the accumulators stay in registers; a lone panel gets its
-/// own shape (24 rows x 1 panel) instead of being computed twice and half discarded.
+/// own shape (8 rows x 1 panel) instead of being computed twice and half discarded. `half`: the second
+/// panel holds 8 channels or fewer, accumulated on 256 bits (narrow_epilogue_half).
 __attribute__((target(CK_AVX512_Q ",avx512vnni"), always_inline))
 static inline void tile_vnni_q(const gemm_q_args *g, int row, int rows, int p, const int width, const int mr,
                                const int half, const narrow16_channels *narrow0, const narrow16_channels *narrow1) {
@@ -485,9 +486,9 @@ static void block_vnni_q(const gemm_q_args *g, int rows, int panel0, int panel1)
             narrow[0] = narrow16_prepare(g->rq, p * CK_PANEL_WIDTH);
             if (half) {  // its 8 channels' constants in lanes 0-7 and again in 8-15 (narrow_epilogue_half)
                 const int second = (p + 1) * CK_PANEL_WIDTH;
-                narrow[1] = narrow16_lanes(_mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->rq->significand + second))),
-                                           _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->rq->shift + second))),
-                                           g->rq);
+                const __m256i significand = _mm256_loadu_si256((const __m256i *)(g->rq->significand + second));
+                const __m256i shift = _mm256_loadu_si256((const __m256i *)(g->rq->shift + second));
+                narrow[1] = narrow16_lanes(_mm512_broadcast_i64x4(significand), _mm512_broadcast_i64x4(shift), g->rq);
             } else {
                 narrow[1] = narrow16_prepare(g->rq, p + 1 < panel1 ? (p + 1) * CK_PANEL_WIDTH : p * CK_PANEL_WIDTH);
             }
